@@ -1,0 +1,11 @@
+export {
+  createSessionRecorder,
+  type RecordedRequest,
+  type RecordedSession,
+  type RequestEnd,
+  type RequestStart,
+  type SessionFilter,
+  type SessionRecorder,
+  type SessionStart,
+} from './session-recorder.ts';
+export { createMetrics, type GitRequestObservation, type Metrics } from './metrics.ts';

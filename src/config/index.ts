@@ -1,0 +1,2 @@
+export { loadConfig, parseConfig, DEFAULT_CONFIG_FILE, type LoadedConfig, type LoadConfigOptions } from './load.ts';
+export type { Config, RemoteConfig, RemoteAuth, OidcProviderSettings } from './schema.ts';

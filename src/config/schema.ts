@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** A secret value may be written inline or as `env:VARNAME`, resolved when the config is loaded. */
+const secretValue = z.string().min(1);
+
+const remoteAuth = z.union([
+  z.object({ basic: z.object({ username: secretValue, password: secretValue }).strict() }).strict(),
+  z.object({ bearer: secretValue }).strict(),
+]);
+
+const remoteName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_" (it is a URL path segment)');
+
+export const remoteSchema = z
+  .object({
+    name: remoteName,
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    auth: remoteAuth.optional(),
+  })
+  .strict();
+
+const scopeList = z.array(z.string().min(1)).default([]);
+
+export const oidcProviderSchema = z
+  .object({
+    issuer: z.string().min(1),
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    jwksUrl: z.url().optional(),
+    agentClaim: z.string().min(1).default('sub'),
+    scopes: z.object({ read: scopeList, write: scopeList }).strict(),
+  })
+  .strict();
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({ http: port.default(8080), pg: port.default(6433), host: z.string().default('127.0.0.1') })
+      .strict()
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    policy: z.string().min(1).default('rules/policy.yml'),
+    remotes: z
+      .array(remoteSchema)
+      .min(1, 'at least one remote is needed')
+      .refine((remotes) => new Set(remotes.map((r) => r.name)).size === remotes.length, 'remote names must be unique')
+      .default([{ name: 'github', url: 'https://github.com' }]),
+    identity: z.object({ oidc: z.array(oidcProviderSchema).default([]) }).strict().prefault({}),
+    limits: z
+      .object({
+        /** Upstream must answer (headers) within this many ms, else 504. */
+        upstreamTimeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type RemoteConfig = z.infer<typeof remoteSchema>;
+export type RemoteAuth = z.infer<typeof remoteAuth>;
+export type OidcProviderSettings = z.infer<typeof oidcProviderSchema>;

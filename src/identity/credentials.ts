@@ -1,0 +1,17 @@
+/**
+ * Agents present a credential the way git credential helpers send one (HTTP Basic, any username,
+ * password = token) or as `Authorization: Bearer <token>`.
+ */
+export function credentialFromAuthorization(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const space = header.indexOf(' ');
+  if (space < 0) return null;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === 'bearer') return value || null;
+  if (scheme !== 'basic') return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return password || null;
+}

@@ -1,0 +1,16 @@
+import { PortcullisError } from '../errors.ts';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `--expires 24h`, `30m`, `7d`. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*([mhd])$/.exec(text.trim());
+  if (!match) {
+    throw new PortcullisError('CONFIG_INVALID', `"${text}" is not a duration`, {
+      hint: 'write a number and a unit: 30m, 24h, 7d',
+    });
+  }
+  const amount = Number(match[1]);
+  if (amount <= 0) throw new PortcullisError('CONFIG_INVALID', `"${text}" must be longer than zero`);
+  return amount * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}

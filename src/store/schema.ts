@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * An agent identity with its token. The token itself is never stored: only its sha256. A revoked
+ * row stays (the trail names it); the name can be issued again, as a new row.
+ */
+export const agents = pgTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    readScopes: jsonb('read_scopes').$type<string[]>().notNull(),
+    writeScopes: jsonb('write_scopes').$type<string[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('agents_token_hash_key').on(t.tokenHash),
+    uniqueIndex('agents_active_name_key').on(t.name).where(sql`${t.revokedAt} is null`),
+  ],
+);
+
+export const adminTokens = pgTable(
+  'admin_tokens',
+  {
+    id: text('id').primaryKey(),
+    label: text('label').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('admin_tokens_token_hash_key').on(t.tokenHash)],
+);
+
+/**
+ * One git operation (clone, fetch, ls-remote, push) as the agent experienced it: git makes several
+ * HTTP requests per operation, each a row of `session_requests`. Totals are derived from those rows.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').$type<'git'>().notNull(),
+    agent: text('agent').notNull(),
+    authMethod: text('auth_method').$type<'token' | 'oidc'>().notNull(),
+    sourceAddress: text('source_address').notNull(),
+    userAgent: text('user_agent'),
+    remote: text('remote').notNull(),
+    owner: text('owner').notNull(),
+    repo: text('repo').notNull(),
+    service: text('service').notNull(),
+    protocolVersion: integer('protocol_version').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    index('sessions_started_at_idx').on(t.startedAt),
+    index('sessions_agent_idx').on(t.agent, t.startedAt),
+    index('sessions_repo_idx').on(t.owner, t.repo, t.startedAt),
+  ],
+);
+
+export const sessionRequests = pgTable(
+  'session_requests',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    method: text('method').notNull(),
+    /** `info/refs`, `git-upload-pack` or `git-receive-pack`. */
+    endpoint: text('endpoint').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    httpStatus: integer('http_status').notNull(),
+    outcome: text('outcome').$type<RequestOutcome>().notNull(),
+    bytesIn: bigint('bytes_in', { mode: 'number' }).notNull(),
+    bytesOut: bigint('bytes_out', { mode: 'number' }).notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('session_requests_session_idx').on(t.sessionId, t.startedAt)],
+);
+
+export type RequestOutcome = 'in_progress' | 'ok' | 'denied' | 'client_error' | 'upstream_error' | 'aborted';
