@@ -11,6 +11,7 @@ const BIN = path.join(REPO_ROOT, 'bin/portcullis.js');
 export interface RunningGateway {
   /** `http://127.0.0.1:PORT` */
   url: string;
+  pid: number;
   dataDir: string;
   configPath: string;
   /** Everything the gateway process wrote (logs and banner), to assert no secret leaks. */
@@ -42,6 +43,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const cli = (args: string[]) => runCli(args, env);
   return {
     url,
+    pid: child.pid!,
     dataDir,
     configPath,
     output: () => output,

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createMetrics, createSessionRecorder } from '../audit/index.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import { createGitProxy } from '../git/index.ts';
+import { createHttpApp } from '../http/app.ts';
+import type { GatewayDeps } from '../http/deps.ts';
+import { createAuthenticator, createOidcVerifier } from '../identity/index.ts';
+import { openStore, storeTargetFrom } from '../store/index.ts';
+
+export interface Gateway {
+  deps: GatewayDeps;
+  app: ReturnType<typeof createHttpApp>;
+  close(): Promise<void>;
+}
+
+/** The one place the gateway is assembled: `serve` runs it, other commands use its API in-process. */
+export async function buildGateway(config: Config, options: { env?: NodeJS.ProcessEnv; log?: Logger; clock?: Clock } = {}): Promise<Gateway> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? pino({ level: config.log.level, base: { service: 'portcullis' }, redact: ['req.headers.authorization', '*.authorization', '*.token', '*.password'] });
+  const store = await openStore(storeTargetFrom(env, config.dataDir));
+  const oidc = config.identity.oidc.length > 0 ? createOidcVerifier(config.identity.oidc, { now: () => clock.now() }) : null;
+  const authenticator = createAuthenticator({ db: store.db, clock, oidc });
+  const recorder = createSessionRecorder(store.db, clock);
+  const metrics = createMetrics();
+  const git = createGitProxy({
+    remotes: config.remotes,
+    authenticator,
+    recorder,
+    metrics,
+    log,
+    clock,
+    upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
+  });
+  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, log, clock };
+  return { deps, app: createHttpApp(deps), close: () => store.close() };
+}
+
+/** The admin socket of a running gateway: file permissions are its access control (like docker.sock). */
+export function controlSocketPath(config: Config): string {
+  return path.join(config.dataDir, 'portcullis.sock');
+}

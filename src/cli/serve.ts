@@ -1,0 +1,84 @@
+import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Command } from 'commander';
+import { PortcullisError } from '../errors.ts';
+import { buildGateway, controlSocketPath, type Gateway } from './gateway.ts';
+import type { ConfigLoader } from './program.ts';
+
+export function registerServeCommand(program: Command, loadConfig: ConfigLoader): void {
+  program
+    .command('serve')
+    .description('run the gateway (git smart-HTTP proxy, REST API)')
+    .option('--port <port>', 'HTTP port (overrides listen.http; 0 picks a free one)')
+    .action(async (options: { port?: string }) => {
+      const { config, source } = await loadConfig.withSource();
+      if (options.port !== undefined) config.listen.http = Number.parseInt(options.port, 10);
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      if (!source) {
+        say('portcullis: no portcullis.yml found (nor --config / PORTCULLIS_CONFIG): running on built-in defaults');
+      }
+      const gateway = await buildGateway(config);
+      const server = await listen(gateway, config.listen.host, config.listen.http);
+      const socketPath = controlSocketPath(config);
+      const control = await listenControlSocket(gateway, socketPath);
+      const { port } = server.address() as AddressInfo;
+      say(`portcullis listening on http://${config.listen.host}:${port}`);
+      say(`  store    ${gateway.deps.store.description}`);
+      for (const remote of config.remotes) {
+        say(`  remote   ${remote.name} = ${remote.url} (${remote.auth ? ('basic' in remote.auth ? 'basic auth' : 'bearer token') : 'anonymous'})`);
+      }
+      say(`  clone    git clone http://${config.listen.host}:${port}/git/${config.remotes[0]!.name}/<owner>/<repo>.git`);
+      say(`  agents   npx portcullis agent add NAME --read '${config.remotes[0]!.name}/<owner>/*'`);
+
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        say(`portcullis: ${signal} received, finishing open requests`);
+        server.closeIdleConnections();
+        await Promise.all([closeServer(server), closeServer(control)]);
+        await rm(socketPath, { force: true });
+        await gateway.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
+  const server = createAdaptorServer({ fetch: gateway.app.fetch }) as Server;
+  // Long clones and pushes stream for minutes; only idle sockets are timed out.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortcullisError('CONFIG_INVALID', `port ${port} on ${host} is already in use`, {
+              hint: 'stop the other process, or set listen.http in portcullis.yml (or --port)',
+            })
+          : error,
+      ),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+async function listenControlSocket(gateway: Gateway, socketPath: string): Promise<Server> {
+  await rm(socketPath, { force: true });
+  const server = createAdaptorServer({
+    fetch: (request, env) => gateway.app.fetch(request, { ...env, controlSocket: true }),
+  }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

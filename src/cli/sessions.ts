@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import type { RecordedRequest } from '../audit/index.ts';
+import type { GitSessionSummary } from '../git/index.ts';
+import { withApi } from './api-client.ts';
+import type { ConfigLoader } from './program.ts';
+import { formatBytes, printJson, printTable } from './output.ts';
+
+export function registerSessionCommands(program: Command, loadConfig: ConfigLoader): void {
+  const sessions = program.command('sessions').description('read the recorded git sessions');
+
+  sessions
+    .command('list')
+    .description('recent sessions, newest first')
+    .option('--agent <name>', 'only this agent')
+    .option('--repo <repo>', 'only this repository: owner/repo or remote/owner/repo')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .action(async (options: { agent?: string; repo?: string; limit: string; json?: boolean }) => {
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.agent) query.set('agent', options.agent);
+      if (options.repo) query.set('repo', options.repo);
+      const { sessions: rows } = await withApi(await loadConfig(), (api) =>
+        api.call<{ sessions: GitSessionSummary[] }>('GET', `/sessions?${query}`),
+      );
+      if (options.json) return printJson(rows);
+      if (rows.length === 0) return void process.stdout.write('no sessions recorded yet\n');
+      printTable([
+        ['ID', 'STARTED', 'AGENT', 'REPO', 'OPERATION', 'OUTCOME', 'STATUS', 'IN', 'OUT', 'MS'],
+        ...rows.map((s) => [
+          s.id,
+          s.startedAt,
+          s.agent,
+          s.repo,
+          s.operation,
+          s.outcome,
+          String(s.httpStatus),
+          formatBytes(s.bytesIn),
+          formatBytes(s.bytesOut),
+          String(s.durationMs),
+        ]),
+      ]);
+    });
+
+  sessions
+    .command('show')
+    .description('one session with each of its requests')
+    .argument('<id>', 'session id (from sessions list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const result = await withApi(await loadConfig(), (api) =>
+        api.call<{ session: GitSessionSummary; requests: RecordedRequest[] }>('GET', `/sessions/${encodeURIComponent(id)}`),
+      );
+      if (options.json) return printJson(result);
+      const s = result.session;
+      const lines = [
+        `session ${s.id}: ${s.operation} of ${s.repo} by ${s.agent} (${s.authMethod})`,
+        `  started   ${s.startedAt}, ${s.durationMs} ms, outcome ${s.outcome} (HTTP ${s.httpStatus})`,
+        `  client    ${s.sourceAddress} ${s.userAgent ?? ''}, protocol v${s.protocolVersion}`,
+        `  traffic   ${formatBytes(s.bytesIn)} in, ${formatBytes(s.bytesOut)} out, ${s.requests} request(s)`,
+        ...(s.refPrefixes.length ? [`  listed    ${s.refPrefixes.join(' ')}`] : []),
+        ...(s.refsWanted.length ? [`  wanted    ${s.refsWanted.join(' ')}`] : []),
+        ...s.refUpdates.map((u) => `  update    ${u.ref} ${u.oldOid.slice(0, 12)} -> ${u.newOid.slice(0, 12)}`),
+        '',
+        'requests:',
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+      printTable([
+        ['STARTED', 'ENDPOINT', 'STATUS', 'OUTCOME', 'IN', 'OUT', 'MS', 'DETAIL'],
+        ...result.requests.map((r) => [
+          new Date(r.startedAt).toISOString(),
+          r.endpoint,
+          String(r.httpStatus),
+          r.outcome,
+          formatBytes(r.bytesIn),
+          formatBytes(r.bytesOut),
+          String(r.durationMs),
+          describeDetails(r.details),
+        ]),
+      ]);
+    });
+}
+
+function describeDetails(details: Record<string, unknown>): string {
+  const error = details.error as { message?: string } | undefined;
+  if (error?.message) return error.message;
+  const parts: string[] = [];
+  if (typeof details.command === 'string') parts.push(`command=${details.command}`);
+  if (typeof details.wantCount === 'number' && details.wantCount > 0) parts.push(`wants=${details.wantCount}`);
+  if (typeof details.haveCount === 'number' && details.haveCount > 0) parts.push(`haves=${details.haveCount}`);
+  if (typeof details.refUpdateCount === 'number') parts.push(`ref updates=${details.refUpdateCount}`);
+  return parts.join(' ');
+}

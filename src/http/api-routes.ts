@@ -1,0 +1,90 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { PortcullisError } from '../errors.ts';
+import { summarizeGitSession } from '../git/index.ts';
+import { addAgent, credentialFromAuthorization, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
+import type { GatewayDeps, GatewayEnv } from './deps.ts';
+import { renderApiError } from './errors.ts';
+
+const agentBody = z
+  .object({
+    name: z.string().min(1),
+    read: z.array(z.string()).default([]),
+    write: z.array(z.string()).default([]),
+    expires: z.string().optional(),
+  })
+  .strict();
+
+const adminTokenBody = z.object({ label: z.string().max(100).optional(), expires: z.string().optional() }).strict();
+
+/** REST API under /api/v1, admin token required (or the local control socket). */
+export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const api = new Hono<GatewayEnv>();
+  const { db } = deps.store;
+
+  api.onError((error, c) => renderApiError(error, c, deps.log));
+  api.use(bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: { code: 'REQUEST_TOO_LARGE', message: 'request body over 64 KiB' } }, 413) }));
+  api.use(async function requireAdmin(c, next) {
+    if (!c.env?.controlSocket) {
+      try {
+        await deps.authenticator.authenticateAdmin(credentialFromAuthorization(c.req.header('authorization')));
+      } catch (error) {
+        c.header('WWW-Authenticate', 'Bearer realm="portcullis-api"');
+        throw error;
+      }
+    }
+    await next();
+  });
+
+  api.get('/sessions', async (c) => {
+    const limit = c.req.query('limit');
+    const sessions = await deps.recorder.listSessions({
+      agent: c.req.query('agent'),
+      repo: c.req.query('repo'),
+      before: c.req.query('before'),
+      limit: limit ? Number.parseInt(limit, 10) || 50 : 50,
+    });
+    return c.json({ sessions: sessions.map(({ session, requests }) => summarizeGitSession(session, requests)) });
+  });
+
+  api.get('/sessions/:id', async (c) => {
+    const { session, requests } = await deps.recorder.getSession(c.req.param('id'));
+    return c.json({ session: summarizeGitSession(session, requests), requests });
+  });
+
+  api.get('/agents', async (c) => c.json({ agents: await listAgents(db, deps.clock) }));
+
+  api.post('/agents', async (c) => {
+    const body = parseBody(agentBody, await c.req.json().catch(() => null));
+    const result = await addAgent(db, deps.clock, {
+      name: body.name,
+      read: body.read,
+      write: body.write,
+      expiresInMs: body.expires ? parseDuration(body.expires) : undefined,
+    });
+    return c.json(result, 201);
+  });
+
+  api.delete('/agents/:name', async (c) => c.json({ agent: await revokeAgent(db, deps.clock, c.req.param('name')) }));
+
+  api.post('/admin-tokens', async (c) => {
+    const body = parseBody(adminTokenBody, await c.req.json().catch(() => ({})));
+    const result = await issueAdminToken(db, deps.clock, {
+      label: body.label,
+      expiresInMs: body.expires ? parseDuration(body.expires) : undefined,
+    });
+    return c.json(result, 201);
+  });
+
+  return api;
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new PortcullisError('CONFIG_INVALID', `invalid request body: ${detail}`);
+  }
+  return result.data;
+}

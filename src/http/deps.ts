@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Metrics, SessionRecorder } from '../audit/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/index.ts';
+import type { GitProxy } from '../git/index.ts';
+import type { Authenticator } from '../identity/index.ts';
+import type { Store } from '../store/index.ts';
+
+/** Everything the HTTP surface needs, built once by the CLI (Teleport's EngineConfig idea). */
+export interface GatewayDeps {
+  config: Config;
+  store: Store;
+  authenticator: Authenticator;
+  recorder: SessionRecorder;
+  metrics: Metrics;
+  git: GitProxy;
+  log: Logger;
+  clock: Clock;
+}
+
+/** Hono context variables and bindings. `controlSocket` marks requests from the local admin socket. */
+export interface GatewayEnv {
+  Bindings: { incoming: import('node:http').IncomingMessage; outgoing: import('node:http').ServerResponse; controlSocket?: boolean };
+}
