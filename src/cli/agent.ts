@@ -29,8 +29,10 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
           `agent ${result.agent.name} created${result.agent.expiresAt ? `, token expires ${result.agent.expiresAt}` : ''}`,
           `token (shown once, store it now): ${result.token}`,
           '',
-          'point the agent at the gateway:',
-          `  git clone http://x:${'$PORTCULLIS_TOKEN'}@<gateway>:${config.listen.http}/git/<remote>/<owner>/<repo>.git`,
+          'git sends it as the password (any username); keep it out of URLs, e.g.:',
+          `  export PORTCULLIS_TOKEN=<token>`,
+          `  git -c credential.helper='!f() { echo username=agent; echo "password=$PORTCULLIS_TOKEN"; }; f' \\`,
+          `      clone http://<gateway>/git/<remote>/<owner>/<repo>.git`,
           '',
         ].join('\n'),
       );

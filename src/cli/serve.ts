@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -19,6 +19,7 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       if (!source) {
         say('portcullis: no portcullis.yml found (nor --config / PORTCULLIS_CONFIG): running on built-in defaults');
       }
+      await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const gateway = await buildGateway(config);
       const server = await listen(gateway, config.listen.host, config.listen.http);
       const socketPath = controlSocketPath(config);
@@ -67,15 +68,18 @@ function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
   });
 }
 
+/** Whoever can connect to the socket is an admin: only the gateway's own user may. */
 async function listenControlSocket(gateway: Gateway, socketPath: string): Promise<Server> {
   await rm(socketPath, { force: true });
+  const previousUmask = process.umask(0o177);
   const server = createAdaptorServer({
     fetch: (request, env) => gateway.app.fetch(request, { ...env, controlSocket: true }),
   }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
-  });
+  }).finally(() => process.umask(previousUmask));
+  await chmod(socketPath, 0o600);
   return server;
 }
 

@@ -45,7 +45,13 @@ export const configSchema = z
     remotes: z
       .array(remoteSchema)
       .min(1, 'at least one remote is needed')
-      .refine((remotes) => new Set(remotes.map((r) => r.name)).size === remotes.length, 'remote names must be unique')
+      .superRefine((remotes, ctx) => {
+        const seen = new Set<string>();
+        for (const remote of remotes) {
+          if (seen.has(remote.name)) ctx.addIssue({ code: 'custom', message: `remote name "${remote.name}" is used twice; names must be unique` });
+          seen.add(remote.name);
+        }
+      })
       .default([{ name: 'github', url: 'https://github.com' }]),
     identity: z.object({ oidc: z.array(oidcProviderSchema).default([]) }).strict().prefault({}),
     limits: z

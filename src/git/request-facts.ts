@@ -19,9 +19,10 @@ export function describeRequestBody(
 ): Record<string, unknown> {
   if (prefix.length === 0) return {};
   try {
-    const bytes = contentEncoding === 'gzip' ? gunzipPrefix(prefix) : prefix;
-    if (endpoint === 'git-receive-pack') return describePush(bytes);
-    return describeFetch(bytes, protocolVersion === 2 ? 2 : 0);
+    const { bytes, truncated } = contentEncoding === 'gzip' ? gunzipPrefix(prefix) : { bytes: prefix, truncated: false };
+    const description = endpoint === 'git-receive-pack' ? describePush(bytes) : describeFetch(bytes, protocolVersion === 2 ? 2 : 0);
+    // A cut gzip stream can end on a pkt-line boundary (or before any output), so say so here.
+    return truncated ? { ...description, truncated: true } : description;
   } catch (error) {
     return { unparsed: error instanceof Error ? error.message : String(error) };
   }
@@ -31,16 +32,18 @@ function describePush(bytes: Uint8Array): Record<string, unknown> {
   const commands = decodePktLinePrefix(bytes, { stopAfterFlush: true });
   const parsed = parseReceivePackCommands(commands.pkts);
   let pushOptions: string[] = [];
+  let optionsTruncated = false;
   if (parsed.capabilities.includes('push-options') && !commands.truncated) {
     const options = decodePktLinePrefix(bytes.subarray(commands.restOffset), { stopAfterFlush: true });
     pushOptions = parseReceivePackCommands([], options.pkts).pushOptions;
+    optionsTruncated = options.truncated;
   }
   return {
     refUpdates: parsed.updates.slice(0, 1000),
     refUpdateCount: parsed.updates.length,
     capabilities: parsed.capabilities.filter((c) => !c.startsWith('session-id')),
     pushOptions,
-    truncated: commands.truncated,
+    truncated: commands.truncated || optionsTruncated,
   };
 }
 
@@ -66,7 +69,16 @@ function describeFetch(bytes: Uint8Array, protocol: 0 | 2): Record<string, unkno
   };
 }
 
-/** Partial gzip input is expected here (only the start of the body is captured). */
-function gunzipPrefix(prefix: Buffer): Buffer {
-  return gunzipSync(prefix, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 4 * REQUEST_CAPTURE_BYTES });
+/**
+ * Partial gzip input is expected here (only the start of the body is captured): a stream that ends
+ * early (Z_BUF_ERROR) is inflated as far as it goes and reported as truncated.
+ */
+function gunzipPrefix(prefix: Buffer): { bytes: Buffer; truncated: boolean } {
+  const maxOutputLength = 4 * REQUEST_CAPTURE_BYTES;
+  try {
+    return { bytes: gunzipSync(prefix, { maxOutputLength }), truncated: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw error;
+    return { bytes: gunzipSync(prefix, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength }), truncated: true };
+  }
 }

@@ -78,6 +78,9 @@ export function sendUpstream(request: UpstreamRequest): Promise<IncomingMessage>
     });
     outgoing.once('error', (error) => {
       clearTimeout(timer);
+      // The agent went away before the upstream answered: that is not an upstream failure, and the
+      // caller records it as aborted only if it sees the AbortError itself.
+      if (request.signal.aborted) return reject(error);
       reject(
         error instanceof PortcullisError
           ? error
@@ -111,7 +114,7 @@ export function upstreamRefusal(status: number, address: RepoAddress): Portculli
       address.remote.auth
         ? `remote ${remote} refused the gateway's credential for ${repo} (HTTP ${status})`
         : `remote ${remote} requires credentials for ${repo} (HTTP ${status}) and none are configured`,
-      { hint: `a portcullis admin should check remotes[${remote}].auth in portcullis.yml` },
+      { hint: `a portcullis admin should check the auth of remote ${remote} in portcullis.yml` },
     );
   }
   if (status === 404) {

@@ -23,5 +23,7 @@ export function tokenKindOf(token: string): TokenKind | null {
 
 /** What may be shown of a token anywhere: its kind and a short fingerprint of its hash. */
 export function redactToken(token: string): string {
-  return `${tokenKindOf(token) ? token.slice(0, token.lastIndexOf('_') + 1) : ''}…[sha256:${hashToken(token).slice(0, 12)}]`;
+  // Only the fixed prefix: the random part is base64url and may itself contain "_".
+  const kind = tokenKindOf(token);
+  return `${kind ? `pcl_${kind}_` : ''}…[sha256:${hashToken(token).slice(0, 12)}]`;
 }

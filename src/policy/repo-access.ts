@@ -39,11 +39,14 @@ export function matchesScope(pattern: string, repoPath: string): boolean {
   return matcherFor(pattern)(repoPath);
 }
 
+/** Compiled globs; OIDC templates make patterns per repository, so the memo is bounded. */
 const matchers = new Map<string, (path: string) => boolean>();
+const MAX_MATCHERS = 5_000;
 
 function matcherFor(pattern: string): (path: string) => boolean {
   let matcher = matchers.get(pattern);
   if (!matcher) {
+    if (matchers.size >= MAX_MATCHERS) matchers.clear();
     matcher = picomatch(pattern, { nocase: true, dot: true, nobrace: true, noextglob: true });
     matchers.set(pattern, matcher);
   }

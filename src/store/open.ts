@@ -57,7 +57,9 @@ async function openPglite(dataDir: string): Promise<Store> {
   await mkdir(dir, { recursive: true });
   const lock: StoreLock = await acquireStoreLock(dataDir);
   try {
-    const client = await PGlite.create(dir);
+    // The gateway's own tables are small; PostgreSQL's default 128 MB of shared buffers would
+    // cost the gateway ~130 MB of resident memory for nothing.
+    const client = await PGlite.create(dir, { postgresqlconf: ['shared_buffers=16MB'] });
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
     await db.execute(sql`select 1`);
