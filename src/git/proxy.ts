@@ -155,7 +155,7 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
         }
         if (outgoing.headersSent || abortedByAgent(error)) {
           outgoing.destroy();
-          return await finish(outgoing.statusCode, 'aborted');
+          return await finish(outgoing.headersSent ? outgoing.statusCode : 0, 'aborted');
         }
         const ref = Math.random().toString(36).slice(2, 10);
         deps.log.error({ err: error, ref }, 'unexpected error in the git proxy');
