@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { PortcullisError } from '../errors.ts';
 import { acquireStoreLock, type StoreLock } from './lock.ts';
+import { initializePgliteDir, PGLITE_CONF } from './pglite-init.ts';
 import * as schema from './schema.ts';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -57,9 +58,8 @@ async function openPglite(dataDir: string): Promise<Store> {
   await mkdir(dir, { recursive: true });
   const lock: StoreLock = await acquireStoreLock(dataDir);
   try {
-    // The gateway's own tables are small; PostgreSQL's default 128 MB of shared buffers would
-    // cost the gateway ~130 MB of resident memory for nothing.
-    const client = await PGlite.create(dir, { postgresqlconf: ['shared_buffers=16MB'] });
+    await initializePgliteDir(dir);
+    const client = await PGlite.create(dir, { postgresqlconf: PGLITE_CONF });
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
     await db.execute(sql`select 1`);
