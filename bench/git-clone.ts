@@ -3,7 +3,7 @@
  * `git http-backend` and through `portcullis serve`, alternating, and print the median wall-time
  * ratio and the gateway's peak RSS growth. Not a test: nothing here asserts a timing.
  *
- *   BENCH_RUNS=5 BENCH_PACK_MB=220 npm run bench:git
+ *   BENCH_RUNS=5 BENCH_PACK_MB=220 [BENCH_DATABASE_URL=postgres://…] npm run bench:git
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -74,7 +74,9 @@ await buildLargeRepo();
 const upstream = await startGitUpstream();
 await mkdir(path.join(upstream.root, 'bench'), { recursive: true });
 await symlink(CACHE, path.join(upstream.root, 'bench', 'large.git'));
-const gateway = await startGateway({ config: { remotes: [{ name: 'local', url: upstream.url }] } });
+// BENCH_DATABASE_URL runs the gateway on PostgreSQL (production shape) instead of embedded PGlite.
+const storeEnv: Record<string, string> = process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {};
+const gateway = await startGateway({ config: { remotes: [{ name: 'local', url: upstream.url }] }, env: storeEnv });
 try {
   const token = await gateway.addAgent('bench', { read: ['local/bench/*'] });
   const direct = `${upstream.url}/bench/large.git`;
@@ -95,6 +97,7 @@ try {
   const pack = await packBytes();
   console.log(`pack size              ${(pack / 1024 / 1024).toFixed(0)} MB`);
   console.log(`runs                   ${RUNS} each, alternating`);
+  console.log(`gateway store          ${storeEnv.DATABASE_URL ? 'postgresql' : 'pglite (embedded)'}`);
   console.log(`median direct clone    ${median(times.direct).toFixed(0)} ms`);
   console.log(`median gateway clone   ${median(times.gateway).toFixed(0)} ms`);
   console.log(`ratio gateway/direct   ${ratio.toFixed(3)}`);

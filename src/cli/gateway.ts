@@ -19,7 +19,7 @@ export interface Gateway {
 export async function buildGateway(config: Config, options: { env?: NodeJS.ProcessEnv; log?: Logger; clock?: Clock } = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? pino({ level: config.log.level, base: { service: 'portcullis' }, redact: ['req.headers.authorization', '*.authorization', '*.token', '*.password'] });
+  const log = options.log ?? pino({ level: config.log.level, name: 'portcullis', base: { pid: process.pid }, redact: ['req.headers.authorization', '*.authorization', '*.token', '*.password'] });
   const store = await openStore(storeTargetFrom(env, config.dataDir));
   const oidc = config.identity.oidc.length > 0 ? createOidcVerifier(config.identity.oidc, { now: () => clock.now() }) : null;
   const authenticator = createAuthenticator({ db: store.db, clock, oidc });

@@ -76,7 +76,7 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
         const observation = { service: service ?? 'unknown', endpoint: exchange.endpoint, outcome, bytesIn: bodyIn.bytes, bytesOut, durationMs };
         deps.metrics.observeGitRequest(observation);
         deps.log.info(
-          { agent: principal?.agent, repo: `${exchange.remote}/${exchange.owner}/${exchange.repo}`, status: httpStatus, requestId, ...observation },
+          { agent: principal?.agent, repo: `${exchange.remote}/${exchange.owner}/${exchange.repo.replace(/\.git$/, '')}`, status: httpStatus, requestId, ...observation },
           'git request',
         );
         if (requestId) {

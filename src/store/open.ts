@@ -1,17 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { PortcullisError } from '../errors.ts';
 import { acquireStoreLock, type StoreLock } from './lock.ts';
-import { initializePgliteDir, PGLITE_CONF } from './pglite-init.ts';
+import { startPgliteThread } from './pglite.ts';
 import * as schema from './schema.ts';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -58,16 +54,13 @@ async function openPglite(dataDir: string): Promise<Store> {
   await mkdir(dir, { recursive: true });
   const lock: StoreLock = await acquireStoreLock(dataDir);
   try {
-    await initializePgliteDir(dir);
-    const client = await PGlite.create(dir, { postgresqlconf: PGLITE_CONF });
-    const db = drizzlePglite(client, { schema });
-    await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
-    await db.execute(sql`select 1`);
+    const thread = await startPgliteThread(dir);
+    await thread.migrate(MIGRATIONS_DIR);
     return {
-      db,
+      db: thread.db,
       description: `pglite:${dir}`,
       close: async () => {
-        await client.close();
+        await thread.close();
         await lock.release();
       },
     };
