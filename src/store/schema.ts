@@ -85,3 +85,89 @@ export const sessionRequests = pgTable(
 );
 
 export type RequestOutcome = 'in_progress' | 'ok' | 'denied' | 'client_error' | 'upstream_error' | 'aborted';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'applied' | 'stale';
+
+/**
+ * A held ref update waiting for a human. The pushed commit sits upstream on `held_ref`; approving
+ * moves `ref` from `old_oid` to `new_oid` (lease) and deletes `held_ref`.
+ */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id').references(() => sessions.id),
+    agent: text('agent').notNull(),
+    remote: text('remote').notNull(),
+    owner: text('owner').notNull(),
+    repo: text('repo').notNull(),
+    ref: text('ref').notNull(),
+    heldRef: text('held_ref').notNull(),
+    oldOid: text('old_oid').notNull(),
+    newOid: text('new_oid').notNull(),
+    status: text('status').$type<ApprovalStatus>().notNull(),
+    reasons: jsonb('reasons').$type<string[]>().notNull(),
+    /** Commits and changed files of the held update, for reviewers. */
+    summary: jsonb('summary').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+    comment: text('comment'),
+    appliedAt: timestamp('applied_at', { withTimezone: true, mode: 'date' }),
+    staleReason: text('stale_reason'),
+  },
+  (t) => [index('approvals_status_idx').on(t.status, t.createdAt), index('approvals_repo_idx').on(t.owner, t.repo, t.createdAt)],
+);
+
+/** Every transition of an approval, in order: who did what, when. */
+export const approvalEvents = pgTable(
+  'approval_events',
+  {
+    id: text('id').primaryKey(),
+    approvalId: text('approval_id')
+      .notNull()
+      .references(() => approvals.id),
+    type: text('type').notNull(),
+    actor: text('actor'),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('approval_events_approval_idx').on(t.approvalId, t.at)],
+);
+
+/** A time-boxed window in which an agent's pushes to matching refs pass without a hold. */
+export const grants = pgTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    agent: text('agent').notNull(),
+    refPattern: text('ref_pattern').notNull(),
+    /** `remote/owner/repo` glob; `*\/*\/*` for every repository. */
+    repoPattern: text('repo_pattern').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('grants_agent_idx').on(t.agent, t.expiresAt)],
+);
+
+/** A secret found in a pushed commit: never the secret, only where, what kind, a redacted preview and its sha256. */
+export const findings = pgTable(
+  'findings',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    commit: text('commit').notNull(),
+    path: text('path').notNull(),
+    line: integer('line').notNull(),
+    ruleId: text('rule_id').notNull(),
+    preview: text('preview').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('findings_session_idx').on(t.sessionId), index('findings_fingerprint_idx').on(t.fingerprint)],
+);

@@ -17,11 +17,12 @@ describe('parseDuration', () => {
     ['007d', 7 * DAY],
     [' 24h ', 24 * HOUR],
     ['90 m', 90 * MINUTE],
+    ['90s', 90_000],
   ])('%j → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '24', 'h', '24H', '10s', '1w', '1.5h', '-1h', '+1h', '1h30m', 'one hour', '1e3m', '24 hours', 'h24'])(
+  it.each(['', '24', 'h', '24H', '10S', '1w', '1.5h', '-1h', '+1h', '1h30m', 'one hour', '1e3m', '24 hours', 'h24'])(
     'refuses %j as not a duration, with a hint showing the forms',
     (text) => {
       let error: unknown;
