@@ -1,5 +1,6 @@
 export {
   createSessionRecorder,
+  type RecordedFinding,
   type RecordedRequest,
   type RecordedSession,
   type RequestEnd,

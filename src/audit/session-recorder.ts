@@ -41,6 +41,17 @@ export interface SessionRecorder {
   finishRequest(requestId: string, end: RequestEnd): Promise<void>;
   listSessions(filter: SessionFilter): Promise<Array<{ session: RecordedSession; requests: RecordedRequest[] }>>;
   getSession(id: string): Promise<{ session: RecordedSession; requests: RecordedRequest[] }>;
+  /** Secrets found in a push: where and what kind, a redacted preview and the sha256, never the secret. */
+  recordFindings(sessionId: string, findings: RecordedFinding[]): Promise<void>;
+}
+
+export interface RecordedFinding {
+  commit: string;
+  path: string;
+  line: number;
+  ruleId: string;
+  preview: string;
+  fingerprint: string;
 }
 
 export interface SessionFilter {
@@ -109,6 +120,16 @@ export function createSessionRecorder(db: Database, clock: Clock): SessionRecord
         session,
         requests: requests.filter((r) => r.sessionId === session.id).map(withoutSessionId),
       }));
+    },
+
+    async recordFindings(sessionId, findings) {
+      if (findings.length === 0) return;
+      const createdAt = clock.now();
+      await guard(() =>
+        db.insert(tables.findings).values(
+          findings.map(({ commit, path, line, ruleId, preview, fingerprint }) => ({ id: newId(clock), sessionId, commit, path, line, ruleId, preview, fingerprint, createdAt })),
+        ),
+      );
     },
 
     async getSession(id) {

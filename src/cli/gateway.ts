@@ -3,10 +3,13 @@ import { pino, type Logger } from 'pino';
 import { createMetrics, createSessionRecorder } from '../audit/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { createGitProxy } from '../git/index.ts';
+import { createGitProxy, createHoldDecisions } from '../git/index.ts';
 import { createHttpApp } from '../http/app.ts';
 import type { GatewayDeps } from '../http/deps.ts';
-import { createAuthenticator, createOidcVerifier } from '../identity/index.ts';
+import { createApprovalStore } from '../approvals/index.ts';
+import { createAuthenticator, createOidcVerifier, parseDuration } from '../identity/index.ts';
+import { loadPolicy } from '../policy/index.ts';
+import { createSecretScanner } from '../scan/index.ts';
 import { openStore, storeTargetFrom } from '../store/index.ts';
 
 export interface Gateway {
@@ -25,6 +28,9 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const authenticator = createAuthenticator({ db: store.db, clock, oidc });
   const recorder = createSessionRecorder(store.db, clock);
   const metrics = createMetrics();
+  const { policy, source: policySource } = await loadPolicy(config.policy);
+  const approvals = createApprovalStore(store.db, clock);
+  const scanner = await createSecretScanner({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
     authenticator,
@@ -33,8 +39,28 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     log,
     clock,
     upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
+    push: {
+      dataDir: config.dataDir,
+      maxPushBytes: config.limits.maxPushBytes,
+      scanTimeoutMs: parseDuration(config.limits.scanTimeout),
+      mirrorTimeoutMs: parseDuration(config.limits.mirrorFetchTimeout),
+      policy,
+      scanner,
+      approvals,
+      recordFindings: (sessionId, findings) => recorder.recordFindings(sessionId, findings),
+      clock,
+      log,
+    },
   });
-  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, log, clock };
+  const holds = createHoldDecisions({
+    remotes: config.remotes,
+    approvals,
+    dataDir: config.dataDir,
+    mirrorTimeoutMs: parseDuration(config.limits.mirrorFetchTimeout),
+    clock,
+    log,
+  });
+  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, log, clock };
   return { deps, app: createHttpApp(deps), close: () => store.close() };
 }
 

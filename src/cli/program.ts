@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { loadConfig, type Config, type LoadedConfig } from '../config/index.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerApprovalCommands } from './approvals.ts';
 import { registerAgentCommands } from './agent.ts';
 import { registerMigrateCommand } from './migrate.ts';
+import { registerScanCommand } from './scan.ts';
 import { registerSessionCommands } from './sessions.ts';
 import { registerServeCommand } from './serve.ts';
 
@@ -25,5 +27,7 @@ export function createProgram(): Command {
   registerAgentCommands(program, loader);
   registerAdminCommands(program, loader);
   registerSessionCommands(program, loader);
+  registerApprovalCommands(program, loader);
+  registerScanCommand(program);
   return program;
 }

@@ -30,8 +30,15 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       for (const remote of config.remotes) {
         say(`  remote   ${remote.name} = ${remote.url} (${remote.auth ? ('basic' in remote.auth ? 'basic auth' : 'bearer token') : 'anonymous'})`);
       }
+      say(`  policy   ${gateway.deps.policySource ?? `${config.policy} not found: built-in default policy`}`);
       say(`  clone    git clone http://${config.listen.host}:${port}/git/${config.remotes[0]!.name}/<owner>/<repo>.git`);
       say(`  agents   npx portcullis agent add NAME --read '${config.remotes[0]!.name}/<owner>/*'`);
+
+      // Holds past their time expire even when nobody looks at them.
+      const expiry = setInterval(() => {
+        gateway.deps.holds.expireDue().catch((error: unknown) => gateway.deps.log.error({ err: error }, 'expiring holds failed'));
+      }, 60_000);
+      expiry.unref();
 
       let stopping = false;
       const stop = async (signal: string) => {

@@ -33,6 +33,7 @@ export const oidcProviderSchema = z
   .strict();
 
 const port = z.number().int().min(0).max(65535);
+const duration = z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration such as 90s, 10m, 2h');
 
 export const configSchema = z
   .object({
@@ -58,6 +59,12 @@ export const configSchema = z
       .object({
         /** Upstream must answer (headers) within this many ms, else 504. */
         upstreamTimeoutMs: z.number().int().positive().default(30_000),
+        /** A push whose pack is larger is refused before anything is forwarded. */
+        maxPushBytes: z.number().int().positive().default(2 * 1024 ** 3),
+        /** The secret scan of one push must finish within this, else the push is refused. */
+        scanTimeout: duration.default('5m'),
+        /** Bringing the gateway's mirror of a repository up to date must finish within this. */
+        mirrorFetchTimeout: duration.default('10m'),
       })
       .strict()
       .prefault({}),

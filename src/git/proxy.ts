@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Metrics, SessionRecorder } from '../audit/index.ts';
@@ -9,6 +10,7 @@ import { credentialFromAuthorization, type AgentPrincipal, type Authenticator } 
 import { decideRepoAccess } from '../policy/index.ts';
 import type { RequestOutcome } from '../store/index.ts';
 import { observeBytes, type ByteObserver } from './byte-observer.ts';
+import { guardPush, type PushGuardDeps } from './receive-pack.ts';
 import { describeRequestBody, REQUEST_CAPTURE_BYTES } from './request-facts.ts';
 import { sendGitError } from './responses.ts';
 import { createSessionTracker } from './session-tracker.ts';
@@ -31,6 +33,7 @@ export interface GitProxyDeps {
   log: Logger;
   clock: Clock;
   upstreamTimeoutMs: number;
+  push: PushGuardDeps;
 }
 
 /** One smart-HTTP request as routed: `/git/:remote/:owner/:repo.git/<endpoint>`. */
@@ -126,16 +129,49 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
         outgoing.once('close', () => {
           if (!outgoing.writableFinished) abort.abort();
         });
+        const authorization = upstreamAuthorization(address.remote.auth);
+        const send = (body: Readable | null, clientHeaders: IncomingHttpHeaders) =>
+          sendUpstream({
+            method: exchange.endpoint === 'info/refs' ? 'GET' : 'POST',
+            url: upstreamUrl(address, exchange.endpoint, service!),
+            clientHeaders,
+            authorization,
+            body,
+            timeoutMs: deps.upstreamTimeoutMs,
+            signal: abort.signal,
+          });
+
+        if (exchange.endpoint === 'git-receive-pack') {
+          // The forwarded body is rebuilt (commands rewritten, gzip undone): its length is not the agent's.
+          const rewrittenHeaders = { ...incoming.headers };
+          delete rewrittenHeaders['content-length'];
+          delete rewrittenHeaders['content-encoding'];
+          const result = await guardPush(deps.push, {
+            agent: principal.agent,
+            address,
+            sessionId,
+            authorization,
+            upstreamRepoUrl: upstreamUrl(address, 'info/refs', service).href.replace(/\/info\/refs\?.*$/, ''),
+            incoming,
+            outgoing,
+            forward: async (body) => {
+              const response = await send(body, rewrittenHeaders);
+              details.upstreamStatus = response.statusCode;
+              if (!response.statusCode || response.statusCode >= 300) {
+                response.resume();
+                throw upstreamRefusal(response.statusCode ?? 0, address);
+              }
+              return response;
+            },
+            details,
+          });
+          bodyIn = { bytes: result.bytesIn, prefix: () => Buffer.alloc(0) };
+          bytesOut = result.bytesOut;
+          return await finish(result.httpStatus, 'ok');
+        }
+
         if (exchange.endpoint !== 'info/refs') bodyIn = observeBytes(incoming, REQUEST_CAPTURE_BYTES);
-        const response = await sendUpstream({
-          method: exchange.endpoint === 'info/refs' ? 'GET' : 'POST',
-          url: upstreamUrl(address, exchange.endpoint, service),
-          clientHeaders: incoming.headers,
-          authorization: upstreamAuthorization(address.remote.auth),
-          body: exchange.endpoint === 'info/refs' ? null : incoming,
-          timeoutMs: deps.upstreamTimeoutMs,
-          signal: abort.signal,
-        });
+        const response = await send(exchange.endpoint === 'info/refs' ? null : incoming, incoming.headers);
         details.upstreamStatus = response.statusCode;
         if (!response.statusCode || response.statusCode < 200 || response.statusCode >= 300) {
           response.resume();

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { PortcullisError } from '../errors.ts';
 import { summarizeGitSession } from '../git/index.ts';
 import { addAgent, credentialFromAuthorization, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
+import { approvalRoutes } from './approval-routes.ts';
 import { renderApiError } from './errors.ts';
+import { parseBody } from './parse-body.ts';
 
 const agentBody = z
   .object({
@@ -77,14 +78,6 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json(result, 201);
   });
 
+  api.route('/', approvalRoutes(deps));
   return api;
-}
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    throw new PortcullisError('CONFIG_INVALID', `invalid request body: ${detail}`);
-  }
-  return result.data;
 }

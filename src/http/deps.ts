@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import type { ApprovalStore } from '../approvals/index.ts';
 import type { Metrics, SessionRecorder } from '../audit/index.ts';
+import type { Policy } from '../policy/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import type { GitProxy } from '../git/index.ts';
+import type { GitProxy, HoldDecisions } from '../git/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -14,6 +16,12 @@ export interface GatewayDeps {
   recorder: SessionRecorder;
   metrics: Metrics;
   git: GitProxy;
+  approvals: ApprovalStore;
+  /** Approving or denying a hold, and applying the approved update upstream. */
+  holds: HoldDecisions;
+  policy: Policy;
+  /** The policy file read, or null when running on the built-in default policy. */
+  policySource: string | null;
   log: Logger;
   clock: Clock;
 }

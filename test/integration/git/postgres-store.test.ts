@@ -84,8 +84,9 @@ describe.skipIf(!pgUp)('the gateway on PostgreSQL', () => {
     await gitOk(['clone', '-q', repoUrl(first), work.path]);
     expect((await gitOk(['rev-parse', 'HEAD'], { cwd: work.path })).stdout.trim()).toBe(seeded[1]);
     const { shas } = await createWorkRepo(work.path, [{ message: 'on postgres', files: { 'pg.txt': 'recorded\n' } }]);
-    await gitOk(['push', '-q', 'origin', 'HEAD:refs/heads/main'], { cwd: work.path });
-    const upstreamMain = await runGit(['--git-dir', path.join(upstream.root, 'acme/app.git'), 'rev-parse', 'refs/heads/main']);
+    // A feature branch: main is protected, so a push there would be held.
+    await gitOk(['push', '-q', 'origin', 'HEAD:refs/heads/feature/pg'], { cwd: work.path });
+    const upstreamMain = await runGit(['--git-dir', path.join(upstream.root, 'acme/app.git'), 'rev-parse', 'refs/heads/feature/pg']);
     expect(upstreamMain.stdout.trim()).toBe(shas[0]);
 
     const sessions = await sessionsSeenBy(first);
@@ -94,7 +95,7 @@ describe.skipIf(!pgUp)('the gateway on PostgreSQL', () => {
     expect(clone).toMatchObject({ agent: 'pg-writer', repo: 'local/acme/app', outcome: 'ok', httpStatus: 200, protocolVersion: 2 });
     expect(clone!.bytesOut).toBeGreaterThan(0);
     expect(push).toMatchObject({ agent: 'pg-writer', outcome: 'ok', httpStatus: 200 });
-    expect(push!.refUpdates).toEqual([expect.objectContaining({ ref: 'refs/heads/main', newOid: shas[0] })]);
+    expect(push!.refUpdates).toEqual([expect.objectContaining({ ref: 'refs/heads/feature/pg', newOid: shas[0] })]);
   });
 
   it('a second gateway on the same DATABASE_URL knows the agent and records into the same store', async () => {

@@ -54,7 +54,7 @@ describe('loadConfig: which file', () => {
       policy: path.join(dir, 'rules', 'policy.yml'),
       remotes: [{ name: 'github', url: 'https://github.com' }],
       identity: { oidc: [] },
-      limits: { upstreamTimeoutMs: 30_000 },
+      limits: { upstreamTimeoutMs: 30_000, maxPushBytes: 2 * 1024 ** 3, scanTimeout: '5m', mirrorFetchTimeout: '10m' },
       log: { level: 'info' },
     });
   });

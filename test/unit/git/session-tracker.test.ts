@@ -35,6 +35,7 @@ function fakeRecorder(): SessionRecorder & { started: SessionStart[]; failNext: 
     finishRequest: unused,
     listSessions: unused,
     getSession: unused,
+    recordFindings: unused,
   };
 }
 

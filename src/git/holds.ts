@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import type { ApprovalStore, StoredApproval } from '../approvals/index.ts';
+import type { Clock } from '../clock.ts';
+import type { RemoteConfig } from '../config/index.ts';
+import { PortcullisError } from '../errors.ts';
+import { isZeroOid } from './codec/index.ts';
+import { runGitCommand, syncMirror, type Mirror } from './push/index.ts';
+import { localHoldRef } from './receive-pack.ts';
+import { upstreamAuthorization, upstreamUrl } from './upstream.ts';
+
+export interface HoldDecisions {
+  /** Approves, then moves the protected ref upstream to the held commit (lease on its old value). */
+  approve(id: string, reviewer: string, comment?: string): Promise<StoredApproval>;
+  deny(id: string, reviewer: string, comment?: string): Promise<StoredApproval>;
+  /** Expires holds past their time and removes their held branches. */
+  expireDue(): Promise<StoredApproval[]>;
+}
+
+export interface HoldDecisionDeps {
+  remotes: readonly RemoteConfig[];
+  approvals: ApprovalStore;
+  dataDir: string;
+  mirrorTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
+  const target = (approval: StoredApproval) => {
+    const remote = deps.remotes.find((r) => r.name === approval.remote);
+    if (!remote) {
+      throw new PortcullisError('APPLY_FAILED', `remote ${approval.remote} of approval ${approval.id} is no longer configured`);
+    }
+    const address = { remote, owner: approval.owner, repo: approval.repo };
+    return {
+      url: upstreamUrl(address, 'info/refs', 'git-receive-pack').href.replace(/\/info\/refs\?.*$/, ''),
+      authorization: upstreamAuthorization(remote.auth),
+    };
+  };
+
+  const mirrorOf = (approval: StoredApproval) => {
+    const { url, authorization } = target(approval);
+    return syncMirror({
+      dataDir: deps.dataDir,
+      remote: approval.remote,
+      owner: approval.owner,
+      repo: approval.repo,
+      upstreamUrl: url,
+      authorization,
+      timeoutMs: deps.mirrorTimeoutMs,
+    });
+  };
+
+  const removeHeldBranch = async (approval: StoredApproval) => {
+    const { url, authorization } = target(approval);
+    const mirror = await mirrorOf(approval);
+    // A held secret was kept in the mirror only; dropping its ref lets git prune the objects.
+    await runGitCommand(['update-ref', '-d', localHoldRef(approval.id)], { gitDir: mirror.path });
+    if (!(await mirror.refs()).has(approval.heldRef)) return;
+    const result = await pushFromMirror(mirror, ['push', '--porcelain', url, `:${approval.heldRef}`], authorization);
+    if (result.code !== 0) {
+      deps.log.warn({ approval: approval.id, stderr: result.stderr.slice(0, 500) }, 'could not delete a held branch');
+    }
+  };
+
+  return {
+    async approve(id, reviewer, comment) {
+      const approved = await deps.approvals.apply(id, { type: 'approve', reviewer, at: deps.clock.now(), comment });
+      const { url, authorization } = target(approved);
+      const mirror = await mirrorOf(approved);
+      // The lease: the ref must still be where it was when the push was held, else the approval is stale.
+      const lease = `--force-with-lease=${approved.ref}:${isZeroOid(approved.oldOid) ? '' : approved.oldOid}`;
+      const result = await pushFromMirror(mirror, ['push', '--porcelain', lease, url, `${approved.newOid}:${approved.ref}`], authorization);
+      if (result.code !== 0) {
+        const output = `${result.stdout}\n${result.stderr}`;
+        if (/stale info|fetch first|non-fast-forward|rejected/.test(output)) {
+          const current = (await mirror.refs()).get(approved.ref);
+          const reason = `${approved.ref} moved to ${current?.slice(0, 12) ?? 'nothing'} since the push was held (expected ${approved.oldOid.slice(0, 12)}); the agent must rebase and push again`;
+          return deps.approvals.apply(id, { type: 'stale', at: deps.clock.now(), reason });
+        }
+        throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${lastLine(output)}`, {
+          hint: 'check that the upstream is reachable and the gateway credential may push to this ref',
+        });
+      }
+      await removeHeldBranch(approved);
+      return deps.approvals.apply(id, { type: 'applied', at: deps.clock.now() });
+    },
+
+    async deny(id, reviewer, comment) {
+      const denied = await deps.approvals.apply(id, { type: 'deny', reviewer, at: deps.clock.now(), comment });
+      await removeHeldBranch(denied).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
+      return denied;
+    },
+
+    async expireDue() {
+      const expired = await deps.approvals.expireDue();
+      for (const approval of expired) {
+        await removeHeldBranch(approval).catch((error: unknown) => deps.log.warn({ err: error, approval: approval.id }, 'held branch not removed'));
+      }
+      return expired;
+    },
+  };
+}
+
+/** The credential travels in this process's config only (GIT_CONFIG_*), never argv or a file. */
+function pushFromMirror(mirror: Mirror, args: string[], authorization: string | undefined) {
+  const config: Array<readonly [string, string]> = [['http.extraHeader', '']];
+  if (authorization) config.push(['http.extraHeader', `Authorization: ${authorization}`]);
+  return runGitCommand(args, { gitDir: mirror.path, config, timeoutMs: 10 * 60_000 });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1) ?? 'git push failed';
+}
