@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -98,7 +99,7 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
 
   const cleanup: Array<() => Promise<void>> = [];
   try {
-    const pack = await spoolPack(reader.rest(), { dataDir: deps.dataDir, maxBytes: deps.maxPushBytes });
+    const pack = await timed(ctx, 'spool', () => spoolPack(reader.rest(), { dataDir: deps.dataDir, maxBytes: deps.maxPushBytes }));
     cleanup.push(() => pack.remove());
     ctx.details.packBytes = pack.bytes;
 
@@ -106,7 +107,7 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
     let quarantine: Quarantine | null = null;
     let mirror: Mirror;
     try {
-      mirror = await syncMirror({
+      mirror = await timed(ctx, 'mirror', () => syncMirror({
         dataDir: deps.dataDir,
         remote: ctx.address.remote.name,
         owner: ctx.address.owner,
@@ -114,13 +115,13 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
         upstreamUrl: ctx.upstreamRepoUrl,
         authorization: ctx.authorization,
         timeoutMs: deps.mirrorTimeoutMs,
-      });
+      }));
       if (pack.bytes > 0) {
-        quarantine = await quarantinePack(mirror, pack, { dataDir: deps.dataDir });
+        quarantine = await timed(ctx, 'indexPack', () => quarantinePack(mirror, pack, { dataDir: deps.dataDir }));
         const q = quarantine;
         cleanup.push(() => q.remove());
       }
-      decisions = await decide(deps, ctx, commands.updates, mirror, quarantine, caps.atomic);
+      decisions = await timed(ctx, 'inspect', () => decide(deps, ctx, commands.updates, mirror, quarantine, caps.atomic));
     } catch (error) {
       if (!isPortcullisError(error) || error.code === 'PUSH_TOO_LARGE') throw error;
       return await refuseAll(ctx, commands.updates, caps, error);
@@ -173,7 +174,7 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
       stream.write(head);
       if (pack.bytes > 0) createReadStream(pack.path).pipe(stream);
       else stream.end();
-      const response = await ctx.forward(stream);
+      const response = await timed(ctx, 'forward', () => ctx.forward(stream));
       const answer = await readBounded(response);
       if (!response.statusCode || response.statusCode >= 300) {
         throw new PortcullisError('UPSTREAM_ERROR', `upstream answered HTTP ${response.statusCode} to the push`);
@@ -241,7 +242,7 @@ async function decide(
       });
     }
   }
-  const findings = quarantine && allCommits.length ? await scanCommits(deps, mirror, quarantine, allCommits, ctx) : [];
+  const findings = quarantine && allCommits.length ? await timed(ctx, 'scan', () => scanCommits(deps, mirror, quarantine, allCommits, ctx)) : [];
   const allowed = new Set(policy.secrets.allow);
   const reported = findings.filter((f) => !allowed.has(f.fingerprint));
   if (reported.length) await deps.recordFindings(ctx.sessionId, reported);
@@ -320,6 +321,17 @@ async function keepLocalHolds(decisions: RefDecision[], holds: Map<string, Store
 
 export function localHoldRef(id: string): string {
   return `refs/portcullis/held/${id}`;
+}
+
+/** Stage durations go on the record: a slow push can be explained afterwards. */
+async function timed<T>(ctx: PushContext, stage: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    const timings = (ctx.details.timingsMs ??= {}) as Record<string, number>;
+    timings[stage] = Math.round(performance.now() - started);
+  }
 }
 
 function toSecretFact(f: SecretFinding & { commit: string }): SecretFact {

@@ -33,7 +33,9 @@ const NOT_A_VALUE =
   /^(?:true|false|null|nil|none|undefined|string|str|number|int|integer|bool|boolean|object|any|required|optional|empty|default|bytes|text|secret|password|token|hidden|masked|env|stdin|prompt|random|generated|auto|unset|omitted|redacted)$/i;
 const HASHED = /^(?:sha\d*[:-]|md5[:-]|\$2[abxy]?\$|\$argon2|\$[1-6]\$|\{s?sha\d*\}|pbkdf2)/i;
 const NAMES_ITSELF = /secret|passw|passphrase|token|api[_-]?key|credential|test|dummy|sample|default|demo/i;
-const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
+const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/;
+/** Words joined in camelCase, PascalCase, snake_case or kebab-case: names, not generated values. */
+const WORD_CHAIN = /^[^A-Za-z0-9]{0,2}(?:[A-Za-z]?[a-z]+(?:[A-Z][a-z]+|[A-Z]{2,5}(?=[A-Z][a-z]|$))*|[a-z]+(?:[-_.][a-z]+)+|[A-Z]+(?:_[A-Z]+)+)$/;
 
 /**
  * The key word starts a word: after a non-letter, or as the capitalised part of camelCase/ALLCAPS;
@@ -52,7 +54,8 @@ function genericValueOk(value: string, key: string, unquoted: boolean): boolean 
   if (v.length === 0 || /\s/.test(v)) return false;
   if (NOT_A_VALUE.test(v) || HASHED.test(v) || v.includes('://') || /^[.~]?\//.test(v)) return false;
   if (looksLikeReference(v) || looksLikePlaceholder(v) || claimedByProviderRule(v)) return false;
-  if (/^[\d.,:_-]+$/.test(v)) return false; // numbers, versions, times
+  if (/^[\d.,:_-]+$/.test(v) || /^0x[0-9a-f]+$/i.test(v)) return false; // numbers, versions, times
+  if (WORD_CHAIN.test(v)) return false;
   if (unquoted && (DOTTED_IDENTIFIER.test(v) || /^[A-Za-z_$]+$/.test(v))) return false; // a variable, not a literal
   if (unquoted && /^[*&!|>]/.test(v)) return false; // YAML alias, anchor, tag or block scalar
   if (unquoted && /^[A-Za-z_$][\w$.]*=(?!=*$)/.test(v)) return false; // chained assignment a=b=c (not base64 padding)
