@@ -9,12 +9,14 @@ import type { GatewayDeps } from '../http/deps.ts';
 import { createApprovalStore } from '../approvals/index.ts';
 import { createAuthenticator, createOidcVerifier, parseDuration } from '../identity/index.ts';
 import { loadPolicy } from '../policy/index.ts';
-import { createSecretScanner } from '../scan/index.ts';
+import { createSecretScannerPool } from '../scan/index.ts';
 import { openStore, storeTargetFrom } from '../store/index.ts';
 
 export interface Gateway {
   deps: GatewayDeps;
   app: ReturnType<typeof createHttpApp>;
+  /** Starts what a server wants ready before the first request (the scanner threads). */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const metrics = createMetrics();
   const { policy, source: policySource } = await loadPolicy(config.policy);
   const approvals = createApprovalStore(store.db, clock);
-  const scanner = await createSecretScanner({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
+  const scanner = createSecretScannerPool({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
     authenticator,
@@ -61,7 +63,11 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     log,
   });
   const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, log, clock };
-  return { deps, app: createHttpApp(deps), close: () => store.close() };
+  return { deps, app: createHttpApp(deps), warmUp: () => scanner.warmUp(), close: async () => {
+      await scanner.close();
+      await store.close();
+    },
+  };
 }
 
 /** The admin socket of a running gateway: file permissions are its access control (like docker.sock). */

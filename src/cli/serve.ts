@@ -21,6 +21,7 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       }
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const gateway = await buildGateway(config);
+      await gateway.warmUp();
       const server = await listen(gateway, config.listen.host, config.listen.http);
       const socketPath = controlSocketPath(config);
       const control = await listenControlSocket(gateway, socketPath);

@@ -284,10 +284,14 @@ async function scanCommits(
   const findings: Array<SecretFinding & { commit: string }> = [];
   const skipped: Array<{ commit: string; path: string; reason: string }> = [];
   let scannedBytes = 0;
+  // Files are scanned side by side (the scanner is a thread pool); the bound keeps memory flat.
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = 8;
+  let failure: unknown;
   for await (const file of addedLines(mirror, quarantine, commits)) {
     if (Date.now() > deadline) {
       throw new PortcullisError('SCAN_FAILED', `the secret scan did not finish within ${deps.scanTimeoutMs / 1000}s`, {
-        hint: 'push fewer commits at once, or ask an admin to raise limits.scanTimeoutMs',
+        hint: 'push fewer commits at once, or ask an admin to raise limits.scanTimeout',
       });
     }
     if ('skipped' in file) {
@@ -295,8 +299,21 @@ async function scanCommits(
       continue;
     }
     for (const line of file.lines) scannedBytes += line.text.length + 1;
-    for (const finding of await deps.scanner.scan({ path: file.path, lines: file.lines })) findings.push({ ...finding, commit: file.commit });
+    const task: Promise<void> = deps.scanner.scan({ path: file.path, lines: file.lines }).then(
+      (found) => {
+        for (const finding of found) findings.push({ ...finding, commit: file.commit });
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    inFlight.add(task);
+    void task.then(() => inFlight.delete(task));
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (failure) throw failure;
   }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   ctx.details.scan = { commits: commits.length, scannedBytes, skipped: skipped.slice(0, 100), skippedCount: skipped.length };
   return findings;
 }

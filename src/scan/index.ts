@@ -9,3 +9,4 @@ export type { FileInput, FileSkipReason } from './inputs/files.ts';
 export { readRangeAddedLines } from './inputs/git-range.ts';
 export { createPatchReader } from './inputs/patch.ts';
 export type { AddedFile, SkippedFile } from './inputs/patch.ts';
+export { createSecretScannerPool, type SecretScannerPool } from './pool.ts';
