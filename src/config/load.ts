@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { PortcullisError } from '../errors.ts';
+import { describeIssues } from './issues.ts';
 import { configSchema, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'portcullis.yml';
@@ -50,7 +50,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${describeIssue(issue)}`);
+    const lines = describeIssues(result.error.issues);
     throw new PortcullisError('CONFIG_INVALID', `${origin} is not a valid portcullis config:\n${lines.join('\n')}`, {
       hint: 'see the configuration reference in README.md',
     });
@@ -87,16 +87,4 @@ function resolveSecret(value: string, where: string, env: NodeJS.ProcessEnv): st
 
 function resolvePaths(config: Config, base: string): Config {
   return { ...config, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy) };
-}
-
-function formatPath(issuePath: PropertyKey[]): string {
-  if (issuePath.length === 0) return '(top level)';
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message;
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { describeIssues } from '../config/index.ts';
 import { PortcullisError } from '../errors.ts';
 
 /**
@@ -132,7 +133,7 @@ export async function loadPolicy(file: string): Promise<LoadedPolicy> {
 export function parsePolicy(raw: unknown, origin: string): Policy {
   const result = policySchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${describeIssue(issue)}`);
+    const lines = describeIssues(result.error.issues);
     throw new PortcullisError('POLICY_INVALID', `${origin} is not a valid portcullis policy:\n${lines.join('\n')}`, {
       hint: 'every key is documented in the rules/policy.yml that ships with portcullis',
     });
@@ -160,18 +161,4 @@ export function policyFor(policy: Policy, agent: string): GitPolicy {
       allow: [...(override.secrets?.allow ?? base.secrets.allow)],
     },
   };
-}
-
-function formatPath(issuePath: PropertyKey[]): string {
-  if (issuePath.length === 0) return '(top level)';
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  // A bad record key (an agent name) carries the key's own issues inside.
-  if (issue.code === 'invalid_key') return `invalid name: ${issue.issues.map((inner) => inner.message).join('; ')}`;
-  return issue.message;
 }

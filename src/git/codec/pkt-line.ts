@@ -54,6 +54,11 @@ export function encodePktLines(pkts: Iterable<Pkt>): Uint8Array {
     else if (pkt.kind === 'delim') parts.push(encodeDelim());
     else parts.push(encodeResponseEnd());
   }
+  return concatBytes(parts);
+}
+
+/** One buffer of all parts, in order (the codecs build messages from small pieces). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
   let offset = 0;
   for (const part of parts) {

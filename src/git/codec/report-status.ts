@@ -14,7 +14,7 @@
  */
 import { PortcullisError } from '../../errors.ts';
 import { isOid } from './oid.ts';
-import { decodePktLinePrefix, encodeFlush, encodePktLines, pktText } from './pkt-line.ts';
+import { decodePktLinePrefix, encodeFlush, encodePktLines, pktText, concatBytes } from './pkt-line.ts';
 import type { Pkt } from './pkt-line.ts';
 import { SIDE_BAND_64K_MAX, SIDE_BAND_MAX, demuxSideBand, encodeSideBand } from './side-band.ts';
 
@@ -168,16 +168,6 @@ function reportLines(report: ReportStatus, v2: boolean): string[] {
   return lines;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** The response body receive-pack would send for `report`, byte for byte. */
 export function writeReportStatus(report: ReportStatus, options: WriteReportStatusOptions): Uint8Array {
   const lines = reportLines(report, options.v2);
@@ -190,5 +180,5 @@ export function writeReportStatus(report: ReportStatus, options: WriteReportStat
     // One message, one send_sideband() call, as receive-pack's rp_error()/rp_warning() do.
     return encodeSideBand(2, `${line}\n`, maxPkt);
   });
-  return concat([...progress, encodeSideBand(1, body, maxPkt), encodeFlush()]);
+  return concatBytes([...progress, encodeSideBand(1, body, maxPkt), encodeFlush()]);
 }

@@ -7,7 +7,7 @@
  * at most 1000 bytes, `side-band-64k` lines at most 65520, both counting header and band byte.
  */
 import { PortcullisError } from '../../errors.ts';
-import { MAX_PKT_LINE_LENGTH } from './pkt-line.ts';
+import { MAX_PKT_LINE_LENGTH, concatBytes } from './pkt-line.ts';
 import type { Pkt } from './pkt-line.ts';
 
 /** Longest line, header and band byte included, once `side-band-64k` is negotiated. */
@@ -69,16 +69,6 @@ export async function* readSideBand(pkts: AsyncIterable<Pkt>): AsyncGenerator<Si
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * Every band of a side-band stream, read up to its closing flush (or its end). Band 1 is kept as
  * bytes (it may be pkt-lines of its own, as report-status is, or a PACK); bands 2 and 3 are joined
@@ -92,8 +82,8 @@ export function demuxSideBand(pkts: Iterable<Pkt>): DemuxedSideBand {
     bands[band].push(payload);
   }
   return {
-    data: concat(bands[1]),
-    progress: textDecoder.decode(concat(bands[2])),
-    error: textDecoder.decode(concat(bands[3])),
+    data: concatBytes(bands[1]),
+    progress: textDecoder.decode(concatBytes(bands[2])),
+    error: textDecoder.decode(concatBytes(bands[3])),
   };
 }

@@ -10,6 +10,7 @@
  * - `noPhysicFilePath`: the GCP rule would otherwise read `<path>.p12` from the current directory.
  */
 import { lintSource } from '@secretlint/core';
+import type { Candidate } from '../candidate.ts';
 import { secretLintProfiler } from '@secretlint/profiler';
 import { PRIORITY } from '../rules/index.ts';
 import { loadSecretlintRules, type ResolvedRule } from './config.ts';
@@ -49,16 +50,8 @@ export const SECRETLINT_KEYWORDS: ReadonlyMap<string, readonly string[]> = new M
   }).map(([short, keywords]) => [`@secretlint/secretlint-rule-${short}`, keywords]),
 );
 
-export interface SecretlintFinding {
-  ruleId: string;
-  message: string;
-  priority: number;
-  /** Offsets in the linted content. */
-  start: number;
-  end: number;
-  secret: string;
-  publicPrefix: string;
-}
+/** secretlint's findings take the same shape as our own rules' candidates. */
+export type SecretlintFinding = Candidate;
 
 export interface SecretlintEngine {
   /** Rule ids that run whatever the content (no keywords known for them). */
