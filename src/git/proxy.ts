@@ -167,7 +167,8 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
           });
           bodyIn = { bytes: result.bytesIn, prefix: () => Buffer.alloc(0) };
           bytesOut = result.bytesOut;
-          return await finish(result.httpStatus, 'ok');
+          // A push git completed but with refs held or blocked is on the record as denied, not ok.
+          return await finish(result.httpStatus, result.refusedRefs > 0 ? 'denied' : 'ok');
         }
 
         if (exchange.endpoint !== 'info/refs') bodyIn = observeBytes(incoming, REQUEST_CAPTURE_BYTES);

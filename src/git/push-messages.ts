@@ -9,6 +9,8 @@ export function explainDecisions(
   decisions: RefDecision[],
   holds: Map<string, StoredApproval>,
   updates: Array<{ ref: string; newOid: string }>,
+  /** `nothingForwarded`: the push carried a secret, so every hold waits in the gateway, none upstream. */
+  options: { nothingForwarded?: boolean } = {},
 ): string[] {
   const lines: string[] = [];
   for (const decision of decisions) {
@@ -17,7 +19,7 @@ export function explainDecisions(
     if (decision.verdict === 'hold' && hold) {
       lines.push(`portcullis: ${short} is held for approval ${hold.id}: ${(decision.holdReasons ?? [decision.reason]).map(stripHeld).join('; ')}`);
       lines.push(`portcullis:   a maintainer approves with: portcullis approvals approve ${hold.id} --as <reviewer>`);
-      if (decision.rule !== 'git.secrets') {
+      if (decision.rule !== 'git.secrets' && !options.nothingForwarded) {
         lines.push(`portcullis:   meanwhile the commit waits upstream as ${hold.heldRef.replace('refs/heads/', '')}`);
       }
     } else if (decision.verdict === 'block' && decision.rule === 'git.secrets') {

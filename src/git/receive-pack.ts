@@ -79,7 +79,7 @@ const MAX_UPSTREAM_REPORT_BYTES = 4 * 1024 * 1024;
  * report-status so `git push` prints each ref's fate. Any failure before forwarding refuses every
  * ref with the reason: nothing unchecked goes upstream.
  */
-export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<{ httpStatus: number; bytesIn: number; bytesOut: number }> {
+export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<{ httpStatus: number; bytesIn: number; bytesOut: number; refusedRefs: number }> {
   let bytesIn = 0;
   async function* counted(source: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> {
     for await (const chunk of source) {
@@ -147,10 +147,12 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
         }),
       );
     }
-    await keepLocalHolds(decisions, holds, mirror, quarantine);
-    // A push carrying a secret sends nothing upstream, not even for its clean refs: its objects would land.
-    const secretBlocked = decisions.some((d) => d.verdict === 'block' && d.rule === 'git.secrets');
-    const forwarded = secretBlocked
+    // A push carrying a secret sends nothing upstream, not even for its clean refs: its objects would land
+    // (the one PACK holds them all). That holds whether the secret's ref is blocked or held (secrets.action:
+    // hold), so it goes by the findings; every hold of such a push then waits in the mirror only.
+    const carriesSecret = Array.isArray(ctx.details.findings) && ctx.details.findings.length > 0;
+    await keepLocalHolds(decisions, holds, mirror, quarantine, carriesSecret);
+    const forwarded = carriesSecret
       ? []
       : commands.updates.flatMap((update) => {
           const decision = decisions.find((d) => d.ref === update.ref)!;
@@ -191,11 +193,11 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
 
     const report = combineReports(commands.updates, decisions, holds, upstreamReport);
     await markFailedHolds(deps, holds, report);
-    const progress = [...splitLines(upstreamProgress), ...explainDecisions(decisions, holds, commands.updates)];
+    const progress = [...splitLines(upstreamProgress), ...explainDecisions(decisions, holds, commands.updates, { nothingForwarded: carriesSecret })];
     const bytes = writeReportStatus(report, { v2: caps.v2, sideBand: caps.sideBand, progress });
     ctx.outgoing.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
     ctx.outgoing.end(bytes);
-    return { httpStatus: 200, bytesIn, bytesOut: bytes.length };
+    return { httpStatus: 200, bytesIn, bytesOut: bytes.length, refusedRefs: report.refs.filter((r) => !r.ok).length };
   } finally {
     for (const step of cleanup.reverse()) await step().catch((error: unknown) => deps.log.warn({ err: error }, 'push cleanup failed'));
   }
@@ -209,7 +211,7 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
     const bytes = writeReportStatus(report, { v2: capabilities.v2, sideBand: capabilities.sideBand, progress });
     context.outgoing.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
     context.outgoing.end(bytes);
-    return { httpStatus: 200, bytesIn, bytesOut: bytes.length };
+    return { httpStatus: 200, bytesIn, bytesOut: bytes.length, refusedRefs: updates.length };
   }
 }
 
@@ -319,11 +321,12 @@ async function scanCommits(
 }
 
 /**
- * A hold for a secret is not forwarded (the secret would land upstream): its objects move from the
- * quarantine into the mirror, under a local ref, so approving it can push them from there.
+ * A hold for a secret is not forwarded (the secret would land upstream), nor is any hold of a push that
+ * carries a secret (`all`): its objects move from the quarantine into the mirror, under a local ref, so
+ * approving it can push them from there.
  */
-async function keepLocalHolds(decisions: RefDecision[], holds: Map<string, StoredApproval>, mirror: Mirror, quarantine: Quarantine | null): Promise<void> {
-  const local = decisions.filter((d) => d.verdict === 'hold' && d.rule === 'git.secrets' && holds.has(d.ref));
+async function keepLocalHolds(decisions: RefDecision[], holds: Map<string, StoredApproval>, mirror: Mirror, quarantine: Quarantine | null, all: boolean): Promise<void> {
+  const local = decisions.filter((d) => d.verdict === 'hold' && (all || d.rule === 'git.secrets') && holds.has(d.ref));
   if (local.length === 0 || !quarantine) return;
   const packDir = path.join(quarantine.objectDir, 'pack');
   for (const name of await readdir(packDir)) {
@@ -371,7 +374,9 @@ function combineReports(
     }
     if (decision.verdict !== 'allow') return { ref: update.ref, ok: false as const, reason: decision.reason };
     const upstreamStatus = upstream?.refs.find((r) => r.ref === update.ref);
-    return upstreamStatus ?? { ref: update.ref, ok: false as const, reason: 'upstream did not report on this ref' };
+    // Nothing was forwarded although this ref was allowed: another ref of the push carries a secret.
+    const notSent = upstream === null ? 'not sent upstream: this push carries a secret' : 'upstream did not report on this ref';
+    return upstreamStatus ?? { ref: update.ref, ok: false as const, reason: notSent };
   });
   return { unpack: upstream?.unpack ?? { ok: true }, refs };
 }

@@ -17,7 +17,7 @@ import { cleanupTempDirs, createWorkRepo, makeTempDir, seedUpstreamRepo } from '
 // (ours or a forge's) would take for a real secret. None of them was ever valid anywhere.
 const FAKE_HF_TOKEN = ['hf', 'QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi'].join('_'); // FAKE test credential
 const FAKE_STRIPE_KEY = ['sk', 'live', 'Zq8vR3mT9xKp2LwN7bYc4HdF'].join('_'); // FAKE test credential
-const FAKE_ANTHROPIC_KEY = ['sk', 'ant', 'api03', `${'Xq7Lm2Rv9Tp4Kw8Nz3Bc6Hd1Fg5Js0Ya2Ue7Io4Pq9Wr3Ty6Zx1Cv8Bn5Mk2Lj7Hg4Fd9Sa3Qw6Er1Ty'}-${'AbCdEfGhIjKlMnO8PqAA'}`].join('-'); // FAKE test credential
+const FAKE_ANTHROPIC_KEY = ['sk', 'ant', 'api03', 'Xq7Lm2Rv9Tp4Kw8Nz3Bc6Hd1Fg5Js0Ya2Ue7Io4Pq9Wr3Ty6Zx1Cv8Bn5Mk2Lj7Hg4Fd9Sa3Qw6Er1Ty', 'AbCdEfGhIjKlMnO8PqAA'].join('-'); // FAKE test credential
 const FAKE_AWS_KEY_ID = ['AKIA', 'ZRTW3HQX7MBK4PLD'].join(''); // FAKE test credential
 
 /** A fake OpenSSH private key: the `openssh-key-v1` magic and deterministic filler, base64 in 70-column lines. */
@@ -46,8 +46,8 @@ let lockedSeeded: string[];
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function urlOf(gw: RunningGateway, agentToken: string, repo = 'acme/app', remote = 'local'): string {
-  return `${gw.url.replace('http://', `http://agent:${agentToken}@`)}/git/${remote}/${repo}.git`;
+function urlOf(gw: RunningGateway, agentToken: string, repo = 'acme/app'): string {
+  return `${gw.url.replace('http://', `http://agent:${agentToken}@`)}/git/local/${repo}.git`;
 }
 
 function bareOf(up: GitUpstream, repo: string): string {
@@ -147,11 +147,12 @@ function readReport(answer: Buffer): { report: string[]; remote: string } {
   return { report: pktLines(Buffer.concat(data)).map((line) => line.toString('utf8').replace(/\n$/, '')), remote };
 }
 
-async function postReceivePack(url: string, agentToken: string, body: Buffer): Promise<{ status: number; report: string[]; remote: string }> {
-  const response = await fetch(`${url}/git-receive-pack`, {
+/** POSTs a receive-pack request with the agent's token; `repo` is `<remote>/<owner>/<repo>`. */
+async function postReceivePack(gw: RunningGateway, agentToken: string, repo: string, body: Buffer): Promise<{ status: number; report: string[]; remote: string }> {
+  const response = await fetch(`${gw.url}/git/${repo}.git/git-receive-pack`, {
     method: 'POST',
     headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/x-git-receive-pack-request' },
-    body,
+    body: new Uint8Array(body),
   });
   const answer = Buffer.from(await response.arrayBuffer());
   if (response.status !== 200) return { status: response.status, report: [answer.toString('utf8')], remote: '' };
@@ -233,7 +234,7 @@ describe('secrets wherever the history hides them', () => {
   it('reports a secret added in a renamed file under its new path', async () => {
     const work = await clone('rename', urlOf(gateway, token), 'feature/rename');
     const settings = Array.from({ length: 20 }, (_, i) => `SETTING_${i} = "value ${i}"`).join('\n') + '\n';
-    await createWorkRepo(work, [{ message: 'settings', files: { 'config/settings.py': settings }, date: gitDate(2000) }]);
+    const { shas: [base] } = await createWorkRepo(work, [{ message: 'settings', files: { 'config/settings.py': settings }, date: gitDate(2000) }]);
     await gitOk(['push', '-q', 'origin', 'feature/rename'], { cwd: work });
 
     await gitOk(['mv', 'config/settings.py', 'config/prod_settings.py'], { cwd: work });
@@ -248,7 +249,7 @@ describe('secrets wherever the history hides them', () => {
     expect(push.stderr).toMatch(
       new RegExp(`! \\[remote rejected\\] +feature/rename -> feature/rename \\(secret detected: anthropic-api-key in config/prod_settings\\.py:21 @ ${renamed.slice(0, 7)}\\)`),
     );
-    expect(await upstreamRef('refs/heads/feature/rename')).not.toBe(renamed);
+    expect(await upstreamRef('refs/heads/feature/rename')).toBe(base);
     expect(await upstreamHasObject(renamed)).toBe(false);
     const { details } = await pushRecord(gateway, 'refs/heads/feature/rename');
     expect(details.findings).toEqual([expect.objectContaining({ ruleId: 'anthropic-api-key', path: 'config/prod_settings.py', line: 21, commit: renamed })]);
@@ -367,16 +368,29 @@ describe('allow-lists, secrets held instead of blocked, and approval lifetimes',
     expect(await upstreamRef(`refs/heads/portcullis/held/${id}`)).toBeNull();
   });
 
-  it('with secrets.action hold: a clean ref pushed alongside the held secret goes upstream without the secret', async () => {
-    const work = await clone('held-mixed', urlOf(policyGateway, policyToken), 'feature/mixed-clean');
-    const { shas: [clean] } = await createWorkRepo(work, [{ message: 'clean alongside', files: { 'docs/clean.md': 'clean\n' }, date: gitDate(5500) }]);
+  it('with secrets.action hold: sends nothing of a push carrying a held secret, not even its clean or protected refs', async () => {
+    // Found by this test: the clean ref used to be forwarded with the push's one PACK, secret and all.
+    const work = await clone('held-mixed', urlOf(policyGateway, policyToken));
+    const { shas: [clean] } = await createWorkRepo(work, [{ message: 'clean, for main', files: { 'docs/clean.md': 'clean\n' }, date: gitDate(5500) }]);
+    await gitOk(['branch', 'feature/mixed-clean'], { cwd: work });
     await gitOk(['checkout', '-q', '-b', 'feature/mixed-secret', seeded[1]!], { cwd: work });
     const { shas: [secret] } = await createWorkRepo(work, [{ message: 'hub token', files: { 'ops/hub.env': `HF_TOKEN=${FAKE_HF_TOKEN}\n` }, date: gitDate(5560) }]);
     const blob = await head(work, `${secret}:ops/hub.env`);
-    const push = await runGit(['push', 'origin', 'feature/mixed-clean', 'feature/mixed-secret'], { cwd: work });
-    console.log(push.stderr);
+    const before = await upstreamRefs();
+
+    const push = await runGit(['push', 'origin', 'main', 'feature/mixed-clean', 'feature/mixed-secret'], { cwd: work });
+    expect(push.code).not.toBe(0);
+    const mainHold = heldId(push.stderr, 'main');
     heldId(push.stderr, 'feature/mixed-secret');
-    console.log(await upstreamRef('refs/heads/feature/mixed-clean'), clean, await upstreamHasObject(secret!), await upstreamHasObject(blob));
+    expect(push.stderr).toMatch(/! \[remote rejected\] +feature\/mixed-clean -> feature\/mixed-clean \(not sent upstream: this push carries a secret\)/);
+    expect(push.stderr).not.toContain('waits upstream');
+    expect(await upstreamRefs()).toBe(before);
+    for (const sha of [clean!, secret!, blob]) expect(await upstreamHasObject(sha)).toBe(false);
+
+    // main's hold waited in the gateway's mirror; approving it lands exactly that commit, and no secret.
+    const approve = await policyGateway.cli(['approvals', 'approve', mainHold, '--as', 'maintainer']);
+    expect(approve.stdout).toContain(`approved ${mainHold}`);
+    expect(await upstreamRef('refs/heads/main')).toBe(clean);
     expect(await upstreamHasObject(secret!)).toBe(false);
     expect(await upstreamHasObject(blob)).toBe(false);
   });
@@ -391,5 +405,117 @@ describe('allow-lists, secrets held instead of blocked, and approval lifetimes',
     const listed = JSON.parse((await policyGateway.cli(['approvals', 'list', '--json', '--status', 'pending'])).stdout) as Array<{ id: string; createdAt: string; expiresAt: string }>;
     const hold = listed.find((a) => a.id === id)!;
     expect(new Date(hold.expiresAt).getTime() - new Date(hold.createdAt).getTime()).toBe(60_000);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('failing closed', () => {
+  it('answers a truncated PACK with a clean refusal naming the damaged pack, and keeps serving', async () => {
+    const work = await clone('truncated', urlOf(gateway, token));
+    // Incompressible content, so half the pack ends inside an object's data.
+    const noise = Array.from({ length: 2048 }, (_, i) => createHash('sha256').update(`noise ${i}`).digest('base64')).join('\n');
+    const { shas: [commit] } = await createWorkRepo(work, [{ message: 'noise', files: { 'data/noise.txt': `${noise}\n` }, date: gitDate(7000) }]);
+    const base = (await upstreamRef('refs/heads/main'))!;
+    const pack = await buildPack(work, [commit!, `^${base}`]);
+    expect(pack.subarray(0, 4).toString('latin1')).toBe('PACK');
+    const before = await upstreamRefs();
+
+    const answer = await postReceivePack(gateway, token, 'local/acme/app', receivePackBody([{ oldOid: ZERO, newOid: commit!, ref: 'refs/heads/feature/truncated' }], pack.subarray(0, pack.length >> 1)));
+    expect(answer.status).toBe(200);
+    expect(answer.report).toEqual(['unpack ok', expect.stringMatching(/^ng refs\/heads\/feature\/truncated refused: the pushed pack is damaged: /)]);
+    expect(answer.remote).toContain('portcullis: this push was refused and nothing was sent upstream: the pushed pack is damaged');
+    expect(await upstreamRefs()).toBe(before);
+    expect(await upstreamHasObject(commit!)).toBe(false);
+
+    // The gateway still serves: a full clone through it.
+    const again = await clone('after-truncated', urlOf(gateway, token));
+    expect(await head(again)).toBe(await upstreamRef('refs/heads/main'));
+  });
+
+  it('refuses every ref, forwards nothing and records why when the mirror cannot be fetched (wrong upstream credential)', async () => {
+    // Through a real git push the wrong credential would already fail at info/refs, so the request is
+    // built by hand: the commands and the PACK git would send, straight to git-receive-pack.
+    const work = (await makeTempDir('locked')).path;
+    await gitOk(['clone', '-q', bareOf(lockedUpstream, 'acme/vault'), work]);
+    const { shas: [commit] } = await createWorkRepo(work, [{ message: 'locked change', files: { 'vault.txt': 'v\n' }, date: gitDate(8000) }]);
+    const pack = await buildPack(work, [commit!, `^${lockedSeeded[0]}`]);
+    const before = await upstreamRefs('acme/vault', lockedUpstream);
+    const pushesBefore = lockedUpstream.requests.filter((r) => r.url.includes('git-receive-pack')).length;
+
+    const answer = await postReceivePack(
+      strictGateway,
+      strictToken,
+      'locked/acme/vault',
+      receivePackBody(
+        [
+          { oldOid: lockedSeeded[0]!, newOid: commit!, ref: 'refs/heads/main' },
+          { oldOid: ZERO, newOid: commit!, ref: 'refs/heads/feature/locked' },
+        ],
+        pack,
+      ),
+    );
+    expect(answer.status).toBe(200);
+    const reason = "refused: cannot refresh the gateway's mirror of acme/vault on remote locked: the upstream refused the gateway's credential (or none is configured)";
+    expect(answer.report).toEqual(['unpack ok', `ng refs/heads/main ${reason}`, `ng refs/heads/feature/locked ${reason}`]);
+    expect(answer.remote).toContain('portcullis: this push was refused and nothing was sent upstream');
+    expect(answer.remote).toContain('check the url and auth of remote locked');
+
+    expect(await upstreamRefs('acme/vault', lockedUpstream)).toBe(before);
+    expect(await upstreamHasObject(commit!, 'acme/vault', lockedUpstream)).toBe(false);
+    expect(lockedUpstream.requests.filter((r) => r.url.includes('git-receive-pack')).length).toBe(pushesBefore);
+    const { details } = await pushRecord(strictGateway, 'refs/heads/feature/locked');
+    expect(details.error).toMatchObject({ code: 'MIRROR_FETCH_FAILED', message: expect.stringContaining("gateway's mirror of acme/vault") });
+    expect(details.forwarded).toBeUndefined();
+    expect(strictGateway.output()).not.toContain(WRONG_PASSWORD);
+  });
+
+  it('refuses a push whose secret scan does not finish within limits.scanTimeout (1s), sending nothing', async () => {
+    // Keyword-dense text (prefixes of a dozen token formats, escapes, concatenations, no secret) that
+    // the scanner works through at about 2.5 MB/s per core on this machine: 8 files of 3 MB are
+    // seconds of work per file, far past the one second allowed.
+    const line = (i: number) => `ghp_ sk-ant- AKIA password= ${i} %41 \\n "a" + "b" xoxb- token: "t${i}"`;
+    const file = (f: number) => {
+      const lines: string[] = [];
+      for (let size = 0, i = 0; size < 3_000_000; i += 1) {
+        lines.push(line(f * 1_000_000 + i));
+        size += lines[lines.length - 1]!.length + 1;
+      }
+      return `${lines.join('\n')}\n`;
+    };
+    const work = await clone('scan-timeout', urlOf(strictGateway, strictToken), 'feature/huge');
+    const files = Object.fromEntries(Array.from({ length: 8 }, (_, f) => [`fixtures/soup-${f}.txt`, file(f)]));
+    const { shas: [commit] } = await createWorkRepo(work, [{ message: 'huge fixtures', files, date: gitDate(9000) }]);
+    const before = await upstreamRefs();
+
+    const push = await runGit(['push', 'origin', 'feature/huge'], { cwd: work });
+    expect(push.code).not.toBe(0);
+    expect(push.stderr).toMatch(/! \[remote rejected\] +feature\/huge -> feature\/huge \(refused: the secret scan (of \S+ )?did not finish within (1s|1000 ms)/);
+    expect(push.stderr).toContain('remote: portcullis: this push was refused and nothing was sent upstream');
+    expect(await upstreamRefs()).toBe(before);
+    expect(await upstreamHasObject(commit!)).toBe(false);
+    const { details } = await pushRecord(strictGateway, 'refs/heads/feature/huge');
+    expect(details.error).toMatchObject({ code: 'SCAN_FAILED' });
+  });
+});
+
+describe('push options', () => {
+  it('passes `git push -o` through to the upstream for an allowed ref, and records them', async () => {
+    const bare = await upstream.createBareRepo('acme', 'opts');
+    await gitOk(['--git-dir', bare, 'config', 'receive.advertisePushOptions', 'true']);
+    // The upstream's own hook says what it received, on the `remote:` lines git prints.
+    const hook = path.join(bare, 'hooks', 'pre-receive');
+    await writeFile(hook, '#!/bin/sh\ni=0\nwhile [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n  eval "echo \\"upstream saw push option: \\$GIT_PUSH_OPTION_$i\\"" >&2\n  i=$((i + 1))\ndone\n');
+    await chmod(hook, 0o755);
+    const work = await makeTempDir('opts');
+    const { shas: [commit] } = await createWorkRepo(work.path, [{ message: 'options', files: { 'o.txt': 'o\n' }, date: gitDate(10_000) }]);
+
+    const push = await gitOk(['push', '-o', 'ci.skip', '-o', 'reviewer=maintainer', urlOf(gateway, token, 'acme/opts'), 'HEAD:refs/heads/feature/opts'], { cwd: work.path });
+    expect(push.stderr).toContain('remote: upstream saw push option: ci.skip');
+    expect(push.stderr).toContain('remote: upstream saw push option: reviewer=maintainer');
+    expect(push.stderr).toContain('* [new branch]      HEAD -> feature/opts');
+    expect(await upstreamRef('refs/heads/feature/opts', 'acme/opts')).toBe(commit);
+    const { details } = await pushRecord(gateway, 'refs/heads/feature/opts');
+    expect(details.pushOptions).toEqual(['ci.skip', 'reviewer=maintainer']);
   });
 });
