@@ -286,9 +286,10 @@ async function scanCommits(
   const findings: Array<SecretFinding & { commit: string }> = [];
   const skipped: Array<{ commit: string; path: string; reason: string }> = [];
   let scannedBytes = 0;
-  // Files are scanned side by side (the scanner is a thread pool); the bound keeps memory flat.
+  // Files are scanned side by side (the scanner is a thread pool); two per thread keeps both busy and
+  // memory flat (8 measured +80 MB of peak RSS on a 100 MB push for no gain in time).
   const inFlight = new Set<Promise<void>>();
-  const maxInFlight = 8;
+  const maxInFlight = 4;
   let failure: unknown;
   for await (const file of addedLines(mirror, quarantine, commits)) {
     if (Date.now() > deadline) {
