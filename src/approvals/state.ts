@@ -4,6 +4,7 @@
  *
  *   pending ──approve──> approved ──applied──> applied
  *      │                    └──────stale────> stale     (the protected ref moved; the agent rebases)
+ *      ├──stale──> stale                                (the held update never reached the upstream)
  *      ├──deny───> denied
  *      └──expire─> expired                              (at or after expiresAt)
  *
@@ -84,7 +85,8 @@ export function transition(approval: Approval, event: ApprovalEvent): Transition
       if (approval.status !== 'approved') return refuse('conflict', `cannot apply approval ${approval.id}: it is still pending; a reviewer must approve it first`);
       return accept({ ...approval, status: 'applied', appliedAt: event.at });
     case 'stale': {
-      if (approval.status !== 'approved') return refuse('conflict', `cannot mark approval ${approval.id} stale: it is still pending, only an approved hold can go stale`);
+      // Final states were refused above. A pending hold goes stale when it can no longer be applied as
+      // pushed (its held branch never reached the upstream); an approved one when the ref moved meanwhile.
       const reason = event.reason.trim();
       if (reason === '') return refuse('invalid', `cannot mark approval ${approval.id} stale without saying why`);
       return accept({ ...approval, status: 'stale', staleAt: event.at, staleReason: reason });

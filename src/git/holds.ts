@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ApprovalStore, StoredApproval } from '../approvals/index.ts';
 import type { Clock } from '../clock.ts';
@@ -5,7 +8,7 @@ import type { RemoteConfig } from '../config/index.ts';
 import { PortcullisError } from '../errors.ts';
 import { isZeroOid } from './codec/index.ts';
 import { runGitCommand, syncMirror, type Mirror } from './push/index.ts';
-import { localHoldRef } from './receive-pack.ts';
+import { heldObjectsDir } from './receive-pack.ts';
 import { upstreamAuthorization, upstreamUrl } from './upstream.ts';
 
 export interface HoldDecisions {
@@ -51,12 +54,12 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
     });
   };
 
-  const removeHeldBranch = async (approval: StoredApproval) => {
-    const { url, authorization } = target(approval);
-    const mirror = await mirrorOf(approval);
-    // A held secret was kept in the mirror only; dropping its ref lets git prune the objects.
-    await runGitCommand(['update-ref', '-d', localHoldRef(approval.id)], { gitDir: mirror.path });
+  /** Drops what the hold left behind: its objects kept in the gateway, its held branch upstream. */
+  const removeHeldBranch = async (approval: StoredApproval, known?: Mirror) => {
+    await rm(path.dirname(heldObjectsDir(deps.dataDir, approval.id)), { recursive: true, force: true });
+    const mirror = known ?? (await mirrorOf(approval));
     if (!(await mirror.refs()).has(approval.heldRef)) return;
+    const { url, authorization } = target(approval);
     const result = await pushFromMirror(mirror, ['push', '--porcelain', url, `:${approval.heldRef}`], authorization);
     if (result.code !== 0) {
       deps.log.warn({ approval: approval.id, stderr: result.stderr.slice(0, 500) }, 'could not delete a held branch');
@@ -65,25 +68,33 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
 
   return {
     async approve(id, reviewer, comment) {
-      const approved = await deps.approvals.apply(id, { type: 'approve', reviewer, at: deps.clock.now(), comment });
+      const current = await deps.approvals.get(id);
+      // Approved but not applied (the upstream was down): approving again retries the application.
+      const approved = current.status === 'approved' ? current : await deps.approvals.apply(id, { type: 'approve', reviewer, at: deps.clock.now(), comment });
       const { url, authorization } = target(approved);
       const mirror = await mirrorOf(approved);
       // The lease: the ref must still be where it was when the push was held, else the approval is stale.
       const lease = `--force-with-lease=${approved.ref}:${isZeroOid(approved.oldOid) ? '' : approved.oldOid}`;
-      const result = await pushFromMirror(mirror, ['push', '--porcelain', lease, url, `${approved.newOid}:${approved.ref}`], authorization);
+      const refspec = isZeroOid(approved.newOid) ? `:${approved.ref}` : `${approved.newOid}:${approved.ref}`;
+      const kept = heldObjectsDir(deps.dataDir, approved.id);
+      const env = existsSync(kept) ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: kept } : undefined;
+      const result = await pushFromMirror(mirror, ['push', '--porcelain', lease, url, refspec], authorization, env);
       if (result.code !== 0) {
-        const output = `${result.stdout}\n${result.stderr}`;
-        if (/stale info|fetch first|non-fast-forward|rejected/.test(output)) {
-          const current = (await mirror.refs()).get(approved.ref);
-          const reason = `${approved.ref} moved to ${current?.slice(0, 12) ?? 'nothing'} since the push was held (expected ${approved.oldOid.slice(0, 12)}); the agent must rebase and push again`;
-          return deps.approvals.apply(id, { type: 'stale', at: deps.clock.now(), reason });
+        // Only a refused lease or a non-fast-forward means the ref moved; a hook's refusal is not staleness.
+        if (/^!\s.*\[rejected\].*\((stale info|fetch first|non-fast-forward)\)/m.test(result.stdout)) {
+          const moved = (await (await mirrorOf(approved)).refs()).get(approved.ref);
+          const reason = `${approved.ref} moved to ${moved?.slice(0, 12) ?? 'nothing'} since the push was held (expected ${approved.oldOid.slice(0, 12)}); the agent must rebase and push again`;
+          const stale = await deps.approvals.apply(id, { type: 'stale', at: deps.clock.now(), reason });
+          await removeHeldBranch(stale).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
+          return stale;
         }
-        throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${lastLine(output)}`, {
-          hint: 'check that the upstream is reachable and the gateway credential may push to this ref',
+        throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${lastLine(`${result.stdout}\n${result.stderr}`)}`, {
+          hint: 'check that the upstream is reachable and the gateway credential may push to this ref; approving again retries',
         });
       }
-      await removeHeldBranch(approved);
-      return deps.approvals.apply(id, { type: 'applied', at: deps.clock.now() });
+      const applied = await deps.approvals.apply(id, { type: 'applied', at: deps.clock.now() });
+      await removeHeldBranch(applied, mirror).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
+      return applied;
     },
 
     async deny(id, reviewer, comment) {
@@ -103,10 +114,10 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
 }
 
 /** The credential travels in this process's config only (GIT_CONFIG_*), never argv or a file. */
-function pushFromMirror(mirror: Mirror, args: string[], authorization: string | undefined) {
+function pushFromMirror(mirror: Mirror, args: string[], authorization: string | undefined, env?: Record<string, string>) {
   const config: Array<readonly [string, string]> = [['http.extraHeader', '']];
   if (authorization) config.push(['http.extraHeader', `Authorization: ${authorization}`]);
-  return runGitCommand(args, { gitDir: mirror.path, config, timeoutMs: 10 * 60_000 });
+  return runGitCommand(args, { gitDir: mirror.path, config, env, timeoutMs: 10 * 60_000 });
 }
 
 function lastLine(text: string): string {

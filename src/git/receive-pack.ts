@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { copyFile, readdir } from 'node:fs/promises';
+import { link, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { ApprovalStore, StoredApproval } from '../approvals/index.ts';
+import { HELD_REF_PREFIX, type ApprovalStore, type StoredApproval } from '../approvals/index.ts';
 import type { Clock } from '../clock.ts';
 import { PortcullisError, isPortcullisError } from '../errors.ts';
 import picomatch from 'picomatch';
@@ -94,6 +94,11 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
   const optionSection = firstParse.capabilities.includes('push-options') ? await readSection(reader) : [];
   const commands = optionSection.length ? parseReceivePackCommands(commandSection, optionSection) : firstParse;
   const caps = capabilitiesOf(commands.capabilities);
+  const refs = commands.updates.map((u) => u.ref);
+  if (new Set(refs).size !== refs.length) {
+    // Decisions are per ref; two commands for one ref would let the second ride on the first's verdict.
+    throw new PortcullisError('PKT_LINE_INVALID', 'the push names the same ref more than once', { hint: 'push each ref once' });
+  }
   ctx.details.refUpdates = commands.updates;
   ctx.details.pushOptions = commands.pushOptions;
 
@@ -149,46 +154,52 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
     }
     // A push carrying a secret sends nothing upstream, not even for its clean refs: its objects would land
     // (the one PACK holds them all). That holds whether the secret's ref is blocked or held (secrets.action:
-    // hold), so it goes by the findings; every hold of such a push then waits in the mirror only.
+    // hold), so it goes by the findings; every hold of such a push then waits in the gateway only.
     const carriesSecret = Array.isArray(ctx.details.findings) && ctx.details.findings.length > 0;
-    await keepLocalHolds(decisions, holds, mirror, quarantine, carriesSecret);
-    const forwarded = carriesSecret
-      ? []
-      : commands.updates.flatMap((update) => {
-          const decision = decisions.find((d) => d.ref === update.ref)!;
-          if (decision.verdict === 'allow') return [update];
-          const hold = holds.get(update.ref);
-          if (hold && decision.rule !== 'git.secrets') {
-            return [{ oldOid: ZERO_OID, newOid: update.newOid, ref: hold.heldRef }];
-          }
-          return [];
-        });
-    ctx.details.forwarded = forwarded;
-    ctx.details.decisions = decisions;
-    ctx.details.approvals = [...holds.values()].map((h) => h.id);
-
+    const forwardsHold = (decision: RefDecision, update: { newOid: string }) =>
+      !carriesSecret && decision.rule !== 'git.secrets' && !isZeroOid(update.newOid);
     let upstreamReport: ReportStatus | null = null;
     let upstreamProgress = '';
-    if (forwarded.length > 0) {
-      // With push-options negotiated git sends the option section (and its flush) even when empty; without, never.
-      const head = writeReceivePackCommands(forwarded, commands.capabilities, caps.pushOptions ? { pushOptions: commands.pushOptions } : {});
-      const stream = new PassThrough();
-      stream.write(head);
-      if (pack.bytes > 0) createReadStream(pack.path).pipe(stream);
-      else stream.end();
-      const response = await timed(ctx, 'forward', () => ctx.forward(stream));
-      const answer = await readBounded(response);
-      if (!response.statusCode || response.statusCode >= 300) {
-        throw new PortcullisError('UPSTREAM_ERROR', `upstream answered HTTP ${response.statusCode} to the push`);
+    try {
+      await keepLocalHolds(deps.dataDir, commands.updates, decisions, holds, quarantine, forwardsHold);
+      const forwarded = carriesSecret
+        ? []
+        : commands.updates.flatMap((update, index) => {
+            const decision = decisions[index]!;
+            if (decision.verdict === 'allow') return [update];
+            const hold = holds.get(update.ref);
+            return hold && forwardsHold(decision, update) ? [{ oldOid: ZERO_OID, newOid: update.newOid, ref: hold.heldRef }] : [];
+          });
+      ctx.details.forwarded = forwarded;
+      ctx.details.decisions = decisions;
+      ctx.details.approvals = [...holds.values()].map((h) => h.id);
+
+      if (forwarded.length > 0) {
+        // Push options are for the upstream's hooks; next to a held branch they could ask a forge to act on
+        // it (GitLab's merge_request.* options would open an auto-merging request), so they are dropped then.
+        const carriesHeld = forwarded.some((command) => command.ref.startsWith(HELD_REF_PREFIX));
+        if (carriesHeld && commands.pushOptions.length) ctx.details.droppedPushOptions = commands.pushOptions;
+        const pushOptions = carriesHeld ? [] : commands.pushOptions;
+        // With push-options negotiated git sends the option section (and its flush) even when empty; without, never.
+        const head = writeReceivePackCommands(forwarded, commands.capabilities, caps.pushOptions ? { pushOptions } : {});
+        const body = Readable.from(streamRequest(head, pack.bytes > 0 ? pack.path : null));
+        const response = await timed(ctx, 'forward', () => ctx.forward(body)).finally(() => body.destroy());
+        const answer = await readBounded(response).finally(() => response.destroy());
+        const pkts = decodePktLinePrefix(answer).pkts;
+        if (caps.sideBand === 'none') {
+          upstreamReport = parseReportStatus(pkts);
+        } else {
+          const demuxed = demuxSideBand(pkts);
+          upstreamProgress = demuxed.progress;
+          upstreamReport = parseReportStatus(decodePktLinePrefix(demuxed.data).pkts);
+        }
       }
-      const pkts = decodePktLinePrefix(answer).pkts;
-      if (caps.sideBand === 'none') {
-        upstreamReport = parseReportStatus(pkts);
-      } else {
-        const demuxed = demuxSideBand(pkts);
-        upstreamProgress = demuxed.progress;
-        upstreamReport = parseReportStatus(decodePktLinePrefix(demuxed.data).pkts);
+    } catch (error) {
+      // The holds were recorded before forwarding; a failure now means none of them can be applied as pushed.
+      for (const hold of holds.values()) {
+        await deps.approvals.apply(hold.id, { type: 'stale', at: deps.clock.now(), reason: `the push failed before it was held: ${describe(error)}` }).catch(() => undefined);
       }
+      throw error;
     }
 
     const report = combineReports(commands.updates, decisions, holds, upstreamReport);
@@ -322,26 +333,47 @@ async function scanCommits(
 }
 
 /**
- * A hold for a secret is not forwarded (the secret would land upstream), nor is any hold of a push that
- * carries a secret (`all`): its objects move from the quarantine into the mirror, under a local ref, so
- * approving it can push them from there.
+ * A hold that is not forwarded (a secret, any hold of a push carrying one, a held delete) keeps its
+ * objects in the gateway: hard links of the quarantine's packs under `dataDir/holds/<id>`, apart from
+ * the mirror so that nothing unapproved ever counts as "already upstream". Approving pushes from
+ * the mirror with that directory as an extra object store.
  */
-async function keepLocalHolds(decisions: RefDecision[], holds: Map<string, StoredApproval>, mirror: Mirror, quarantine: Quarantine | null, all: boolean): Promise<void> {
-  const local = decisions.filter((d) => d.verdict === 'hold' && (all || d.rule === 'git.secrets') && holds.has(d.ref));
-  if (local.length === 0 || !quarantine) return;
+async function keepLocalHolds(
+  dataDir: string,
+  updates: Array<{ newOid: string; ref: string }>,
+  decisions: RefDecision[],
+  holds: Map<string, StoredApproval>,
+  quarantine: Quarantine | null,
+  forwardsHold: (decision: RefDecision, update: { newOid: string }) => boolean,
+): Promise<void> {
+  if (!quarantine) return;
   const packDir = path.join(quarantine.objectDir, 'pack');
-  for (const name of await readdir(packDir)) {
-    await copyFile(path.join(packDir, name), path.join(mirror.path, 'objects', 'pack', name));
-  }
-  for (const decision of local) {
-    const hold = holds.get(decision.ref)!;
-    const result = await runGitCommand(['update-ref', localHoldRef(hold.id), hold.newOid], { gitDir: mirror.path });
-    if (result.code !== 0) throw new PortcullisError('PUSH_INSPECTION_FAILED', `could not keep held commit ${hold.newOid.slice(0, 12)}: ${result.stderr.trim()}`);
+  const packs = await readdir(packDir);
+  for (const [index, update] of updates.entries()) {
+    const decision = decisions[index]!;
+    const hold = holds.get(update.ref);
+    if (decision.verdict !== 'hold' || !hold || forwardsHold(decision, update) || isZeroOid(update.newOid)) continue;
+    const target = path.join(heldObjectsDir(dataDir, hold.id), 'pack');
+    await mkdir(target, { recursive: true, mode: 0o700 });
+    // .pack before .idx: git looks for packs by their index.
+    for (const name of [...packs].sort((a, b) => Number(a.endsWith('.idx')) - Number(b.endsWith('.idx')))) {
+      await link(path.join(packDir, name), path.join(target, name));
+    }
   }
 }
 
-export function localHoldRef(id: string): string {
-  return `refs/portcullis/held/${id}`;
+/** Where a hold kept in the gateway has its objects. */
+export function heldObjectsDir(dataDir: string, id: string): string {
+  return path.join(dataDir, 'holds', id, 'objects');
+}
+
+async function* streamRequest(head: Uint8Array, packPath: string | null): AsyncIterable<Uint8Array> {
+  yield head;
+  if (packPath) yield* createReadStream(packPath);
+}
+
+function describe(error: unknown): string {
+  return isPortcullisError(error) ? error.userMessage : error instanceof Error ? error.message : String(error);
 }
 
 /** Stage durations go on the record: a slow push can be explained afterwards. */
@@ -392,14 +424,21 @@ async function markFailedHolds(deps: PushGuardDeps, holds: Map<string, StoredApp
   }
 }
 
+/** A command list (or push-option list) is held in memory to be decided on, so it has a size bound. */
+const MAX_SECTION_BYTES = 8 * 1024 * 1024;
+
 async function readSection(reader: ReturnType<typeof createPktLineReader>): Promise<Pkt[]> {
   const pkts: Pkt[] = [];
+  let bytes = 0;
   for (;;) {
     const pkt = await reader.next();
     if (!pkt) throw new PortcullisError('PKT_LINE_TRUNCATED', 'the push request ended inside its command list');
     if (pkt.kind === 'flush') return pkts;
     pkts.push(pkt);
-    if (pkts.length > 100_000) throw new PortcullisError('PKT_LINE_INVALID', 'the push request lists more than 100000 ref updates');
+    bytes += pkt.kind === 'data' ? pkt.payload.length + 4 : 4;
+    if (bytes > MAX_SECTION_BYTES) {
+      throw new PortcullisError('REQUEST_TOO_LARGE', 'the push request\'s command list is larger than 8 MiB', { hint: 'push fewer refs at once' });
+    }
   }
 }
 

@@ -24,7 +24,25 @@ export function createSecretScannerPool(options: SecretScannerOptions = {}, size
   let nextId = 1;
   // Started on the first scan: CLI commands that build the gateway in-process never pay for threads.
   let started: Promise<Worker[]> | undefined;
-  const start = () => (started ??= Promise.all(Array.from({ length: count }, () => startWorker(options))).then((workers) => workers.map(attach)));
+  const start = () =>
+    (started ??= Promise.all(Array.from({ length: count }, () => startWorker(options)))
+      .then((workers) => workers.map(attach))
+      .catch((error: unknown) => {
+        started = undefined;
+        throw error;
+      }));
+
+  /** A worker that errs or exits fails the scans it held; when none is left the next scan starts anew. */
+  function retire(worker: Worker, error: Error): void {
+    if (!load.delete(worker)) return;
+    for (const [id, waiter] of pending) {
+      if (waiter.worker !== worker) continue;
+      pending.delete(id);
+      waiter.reject(new PortcullisError('SCAN_FAILED', `the secret scanner stopped: ${error.message}`, { cause: error }));
+    }
+    void worker.terminate();
+    if (load.size === 0) started = undefined;
+  }
 
   function attach(worker: Worker): Worker {
     load.set(worker, 0);
@@ -39,13 +57,8 @@ export function createSecretScannerPool(options: SecretScannerOptions = {}, size
         waiter.resolve(reply.findings);
       }
     });
-    worker.on('error', (error) => {
-      for (const [id, waiter] of pending) {
-        if (waiter.worker !== worker) continue;
-        pending.delete(id);
-        waiter.reject(new PortcullisError('SCAN_FAILED', `the secret scanner stopped: ${error.message}`, { cause: error }));
-      }
-    });
+    worker.on('error', (error) => retire(worker, error));
+    worker.on('exit', (code) => retire(worker, new Error(`its thread exited (code ${code})`)));
     return worker;
   }
 
@@ -55,6 +68,10 @@ export function createSecretScannerPool(options: SecretScannerOptions = {}, size
       await start().catch((error: unknown) => {
         throw new PortcullisError('SCAN_FAILED', 'the secret scanner could not start, so nothing was let through', { cause: error });
       });
+      if (load.size === 0) {
+        started = undefined;
+        await start();
+      }
       const worker = [...load.entries()].sort((a, b) => a[1] - b[1])[0]![0];
       load.set(worker, load.get(worker)! + 1);
       const id = nextId++;
@@ -68,7 +85,8 @@ export function createSecretScannerPool(options: SecretScannerOptions = {}, size
     },
     async close() {
       if (!started) return;
-      const workers = await started.catch(() => []);
+      const workers = [...load.keys()];
+      load.clear();
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -37,13 +37,19 @@ export async function startPgliteThread(dir: string): Promise<PgliteThread> {
     if ('error' in reply) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     else waiter.resolve(reply.rows);
   });
-  worker.on('error', (error) => {
+  // A dead store thread fails every waiting and later call at once: nothing hangs on it.
+  let dead: Error | null = null;
+  const fail = (error: Error) => {
+    dead ??= error;
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
-  });
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the embedded store thread exited (code ${code})`)));
 
   const call = (message: Record<string, unknown>) =>
     new Promise<unknown[]>((resolve, reject) => {
+      if (dead) return reject(dead);
       const id = nextId++;
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, ...message });

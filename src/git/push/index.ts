@@ -6,7 +6,7 @@ export { mirrorPath, openMirror, syncMirror } from './mirror.ts';
 export type { Mirror, SyncMirrorOptions } from './mirror.ts';
 export { quarantinePack } from './quarantine.ts';
 export type { Quarantine, QuarantineOptions } from './quarantine.ts';
-export { LOCAL_HOLD_REFS_GLOB, UNAPPROVED_REFS_GLOB, changedPaths, isFastForward, listNewCommits } from './new-commits.ts';
+export { UNAPPROVED_REFS_GLOB, changedPaths, isFastForward, listNewCommits } from './new-commits.ts';
 export type { NewCommit } from './new-commits.ts';
 export { listStrayObjects } from './stray-objects.ts';
 export { DEFAULT_MAX_FILE_BYTES, addedLines } from './added-lines.ts';

@@ -25,10 +25,8 @@ export interface NewCommit {
  * is listed, scanned and judged again.
  */
 export const UNAPPROVED_REFS_GLOB = 'refs/heads/portcullis/held/*';
-/** Holds kept only in the mirror (a held secret never goes upstream): just as unapproved. */
-export const LOCAL_HOLD_REFS_GLOB = 'refs/portcullis/held/*';
 /** rev-list arguments for "what upstream has accepted": every ref but the unapproved ones. */
-export const ACCEPTED_REFS_ARGS = [`--exclude=${UNAPPROVED_REFS_GLOB}`, `--exclude=${LOCAL_HOLD_REFS_GLOB}`, '--all'];
+export const ACCEPTED_REFS_ARGS = [`--exclude=${UNAPPROVED_REFS_GLOB}`, '--all'];
 
 
 /**
