@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { createMetrics, createSessionRecorder } from '../audit/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { createGitProxy, createHoldDecisions } from '../git/index.ts';
+import { configuredCredentials, createGitProxy, createHoldDecisions, type RemoteCredentials } from '../git/index.ts';
 import { createHttpApp } from '../http/app.ts';
 import type { GatewayDeps } from '../http/deps.ts';
 import { createApprovalStore } from '../approvals/index.ts';
@@ -32,6 +32,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const metrics = createMetrics();
   const { policy, source: policySource } = await loadPolicy(config.policy);
   const approvals = createApprovalStore(store.db, clock);
+  const credentials: RemoteCredentials = configuredCredentials;
   const scanner = createSecretScannerPool({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
@@ -41,6 +42,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     log,
     clock,
     upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
+    credentials,
     push: {
       dataDir: config.dataDir,
       maxPushBytes: config.limits.maxPushBytes,
@@ -56,6 +58,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   });
   const holds = createHoldDecisions({
     remotes: config.remotes,
+    credentials,
     approvals,
     dataDir: config.dataDir,
     mirrorTimeoutMs: parseDuration(config.limits.mirrorFetchTimeout),

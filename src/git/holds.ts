@@ -9,7 +9,7 @@ import { PortcullisError } from '../errors.ts';
 import { isZeroOid } from './codec/index.ts';
 import { runGitCommand, syncMirror, type Mirror } from './push/index.ts';
 import { heldObjectsDir } from './receive-pack.ts';
-import { upstreamAuthorization, upstreamUrl } from './upstream.ts';
+import { upstreamRepoUrl, type RemoteCredentials } from './upstream.ts';
 
 export interface HoldDecisions {
   /** Approves, then moves the protected ref upstream to the held commit (lease on its old value). */
@@ -21,6 +21,7 @@ export interface HoldDecisions {
 
 export interface HoldDecisionDeps {
   remotes: readonly RemoteConfig[];
+  credentials: RemoteCredentials;
   approvals: ApprovalStore;
   dataDir: string;
   mirrorTimeoutMs: number;
@@ -29,20 +30,17 @@ export interface HoldDecisionDeps {
 }
 
 export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
-  const target = (approval: StoredApproval) => {
+  const target = async (approval: StoredApproval) => {
     const remote = deps.remotes.find((r) => r.name === approval.remote);
     if (!remote) {
       throw new PortcullisError('APPLY_FAILED', `remote ${approval.remote} of approval ${approval.id} is no longer configured`);
     }
     const address = { remote, owner: approval.owner, repo: approval.repo };
-    return {
-      url: upstreamUrl(address, 'info/refs', 'git-receive-pack').href.replace(/\/info\/refs\?.*$/, ''),
-      authorization: upstreamAuthorization(remote.auth),
-    };
+    return { url: upstreamRepoUrl(address), authorization: await deps.credentials.authorizationFor(address, 'write') };
   };
 
-  const mirrorOf = (approval: StoredApproval) => {
-    const { url, authorization } = target(approval);
+  const mirrorOf = async (approval: StoredApproval) => {
+    const { url, authorization } = await target(approval);
     return syncMirror({
       dataDir: deps.dataDir,
       remote: approval.remote,
@@ -59,7 +57,7 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
     await rm(path.dirname(heldObjectsDir(deps.dataDir, approval.id)), { recursive: true, force: true });
     const mirror = known ?? (await mirrorOf(approval));
     if (!(await mirror.refs()).has(approval.heldRef)) return;
-    const { url, authorization } = target(approval);
+    const { url, authorization } = await target(approval);
     const result = await pushFromMirror(mirror, ['push', '--porcelain', url, `:${approval.heldRef}`], authorization);
     if (result.code !== 0) {
       deps.log.warn({ approval: approval.id, stderr: result.stderr.slice(0, 500) }, 'could not delete a held branch');
@@ -71,7 +69,7 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
       const current = await deps.approvals.get(id);
       // Approved but not applied (the upstream was down): approving again retries the application.
       const approved = current.status === 'approved' ? current : await deps.approvals.apply(id, { type: 'approve', reviewer, at: deps.clock.now(), comment });
-      const { url, authorization } = target(approved);
+      const { url, authorization } = await target(approved);
       const mirror = await mirrorOf(approved);
       // The lease: the ref must still be where it was when the push was held, else the approval is stale.
       const lease = `--force-with-lease=${approved.ref}:${isZeroOid(approved.oldOid) ? '' : approved.oldOid}`;

@@ -17,11 +17,12 @@ import { createSessionTracker } from './session-tracker.ts';
 import {
   FORWARDED_RESPONSE_HEADERS,
   sendUpstream,
-  upstreamAuthorization,
+  upstreamRepoUrl,
   upstreamRefusal,
   upstreamUrl,
   type GitEndpoint,
   type GitService,
+  type RemoteCredentials,
   type RepoAddress,
 } from './upstream.ts';
 
@@ -33,6 +34,7 @@ export interface GitProxyDeps {
   log: Logger;
   clock: Clock;
   upstreamTimeoutMs: number;
+  credentials: RemoteCredentials;
   push: PushGuardDeps;
 }
 
@@ -129,7 +131,7 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
         outgoing.once('close', () => {
           if (!outgoing.writableFinished) abort.abort();
         });
-        const authorization = upstreamAuthorization(address.remote.auth);
+        const authorization = await deps.credentials.authorizationFor(address, service === 'git-receive-pack' ? 'write' : 'read');
         const send = (body: Readable | null, clientHeaders: IncomingHttpHeaders) =>
           sendUpstream({
             method: exchange.endpoint === 'info/refs' ? 'GET' : 'POST',
@@ -151,7 +153,7 @@ export function createGitProxy(deps: GitProxyDeps): GitProxy {
             address,
             sessionId,
             authorization,
-            upstreamRepoUrl: upstreamUrl(address, 'info/refs', service).href.replace(/\/info\/refs\?.*$/, ''),
+            upstreamRepoUrl: upstreamRepoUrl(address),
             incoming,
             outgoing,
             forward: async (body) => {

@@ -21,11 +21,29 @@ export const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-encoding', '
 const keepAlive = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
 export function upstreamUrl(address: RepoAddress, endpoint: GitEndpoint, service: GitService): URL {
-  const base = address.remote.url.replace(/\/+$/, '');
-  const url = new URL(`${base}/${encodeURIComponent(address.owner)}/${encodeURIComponent(address.repo)}.git/${endpoint}`);
+  const url = new URL(`${upstreamRepoUrl(address)}/${endpoint}`);
   if (endpoint === 'info/refs') url.searchParams.set('service', service);
   return url;
 }
+
+/** The repository's URL upstream, as git clones it: `<remote url>/<owner>/<repo>.git`. */
+export function upstreamRepoUrl(address: RepoAddress): string {
+  return `${address.remote.url.replace(/\/+$/, '')}/${encodeURIComponent(address.owner)}/${encodeURIComponent(address.repo)}.git`;
+}
+
+/**
+ * Where the gateway's upstream credential comes from: the remote's configured `auth`, or (for a
+ * forge app) a short-lived token minted per repository and access. Agents never see either.
+ */
+export interface RemoteCredentials {
+  /** The Authorization header value for this repository and access; undefined means anonymous. */
+  authorizationFor(address: RepoAddress, access: 'read' | 'write'): Promise<string | undefined>;
+}
+
+/** Credentials from portcullis.yml's `remotes[].auth`. */
+export const configuredCredentials: RemoteCredentials = {
+  authorizationFor: async (address) => upstreamAuthorization(address.remote.auth),
+};
 
 export function upstreamAuthorization(auth: RemoteAuth | undefined): string | undefined {
   if (!auth) return undefined;
