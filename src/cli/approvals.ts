@@ -68,6 +68,8 @@ function describeOutcome(approval: StoredApproval): string {
   const target = `${approval.ref} of ${approval.remote}/${approval.owner}/${approval.repo}`;
   switch (approval.status) {
     case 'applied':
+      // A held delete (new id all zeros) removed the ref rather than moving it.
+      if (/^0+$/.test(approval.newOid)) return `approved ${approval.id}: ${target} was deleted`;
       return `approved ${approval.id}: ${target} is now ${approval.newOid.slice(0, 12)}`;
     case 'stale':
       return `approval ${approval.id} is stale: ${approval.staleReason}`;

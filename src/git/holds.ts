@@ -86,7 +86,7 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
           await removeHeldBranch(stale).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
           return stale;
         }
-        throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${lastLine(`${result.stdout}\n${result.stderr}`)}`, {
+        throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${refusalOf(result.stdout, result.stderr)}`, {
           hint: 'check that the upstream is reachable and the gateway credential may push to this ref; approving again retries',
         });
       }
@@ -118,6 +118,9 @@ function pushFromMirror(mirror: Mirror, args: string[], authorization: string | 
   return runGitCommand(args, { gitDir: mirror.path, config, env, timeoutMs: 10 * 60_000 });
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).at(-1) ?? 'git push failed';
+/** The porcelain `!` line names the ref and the upstream's reason (a hook's refusal, say); else git's last word. */
+function refusalOf(stdout: string, stderr: string): string {
+  const refused = stdout.split('\n').find((line) => line.startsWith('!'));
+  if (refused) return refused.split('\t').slice(1).join(' ').trim();
+  return stderr.trim().split('\n').filter(Boolean).at(-1) ?? 'git push failed';
 }

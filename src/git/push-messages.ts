@@ -1,5 +1,6 @@
 import type { StoredApproval } from '../approvals/index.ts';
 import type { RefDecision } from '../policy/index.ts';
+import { isZeroOid } from './codec/index.ts';
 
 /**
  * The `remote:` lines under a guarded push: for each refused ref, what happened and what to do next.
@@ -19,7 +20,9 @@ export function explainDecisions(
     if (decision.verdict === 'hold' && hold) {
       lines.push(`portcullis: ${short} is held for approval ${hold.id}: ${(decision.holdReasons ?? [decision.reason]).map(stripHeld).join('; ')}`);
       lines.push(`portcullis:   a maintainer approves with: portcullis approvals approve ${hold.id} --as <reviewer>`);
-      if (decision.rule !== 'git.secrets' && !options.nothingForwarded) {
+      // A held delete has no commit to park upstream: it waits in the gateway, like a held secret.
+      const deletes = isZeroOid(updates.find((u) => u.ref === decision.ref)?.newOid ?? '');
+      if (decision.rule !== 'git.secrets' && !options.nothingForwarded && !deletes) {
         lines.push(`portcullis:   meanwhile the commit waits upstream as ${hold.heldRef.replace('refs/heads/', '')}`);
       }
     } else if (decision.verdict === 'block' && decision.rule === 'git.secrets') {
