@@ -36,7 +36,12 @@ export type ErrorCode =
   | 'PUSH_INSPECTION_FAILED'
   | 'SCAN_FAILED'
   | 'POLICY_INVALID'
-  | 'APPLY_FAILED';
+  | 'APPLY_FAILED'
+  | 'GITHUB_APP_NOT_CONFIGURED'
+  | 'GITHUB_APP_NOT_INSTALLED'
+  | 'GITHUB_API_FAILED'
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_INVALID';
 
 const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,
@@ -68,6 +73,11 @@ const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   SCAN_FAILED: 503,
   APPLY_FAILED: 502,
   STORE_UNAVAILABLE: 503,
+  GITHUB_APP_NOT_CONFIGURED: 404,
+  GITHUB_APP_NOT_INSTALLED: 403,
+  GITHUB_API_FAILED: 502,
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  WEBHOOK_INVALID: 400,
 };
 
 export class PortcullisError extends Error {

@@ -4,9 +4,10 @@ import { createMetrics, createSessionRecorder } from '../audit/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { configuredCredentials, createGitProxy, createHoldDecisions, type RemoteCredentials } from '../git/index.ts';
+import { createGitHubApp, remotesWithGitHubApp, resolveGitHubAppSettings } from '../github/index.ts';
 import { createHttpApp } from '../http/app.ts';
 import type { GatewayDeps } from '../http/deps.ts';
-import { createApprovalStore } from '../approvals/index.ts';
+import { createApprovalStore, noHoldEvents, type HoldEvents } from '../approvals/index.ts';
 import { createAuthenticator, createOidcVerifier, parseDuration } from '../identity/index.ts';
 import { loadPolicy } from '../policy/index.ts';
 import { createSecretScannerPool } from '../scan/index.ts';
@@ -25,6 +26,10 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.log.level, name: 'portcullis', base: { pid: process.pid }, redact: ['req.headers.authorization', '*.authorization', '*.token', '*.password'] });
+  // Checked before anything opens: a half-configured GitHub App stops the start with a clear error.
+  const githubSettings = resolveGitHubAppSettings(config.github, env);
+  // In place, so every reader of the config (the serve banner too) sees the app's `github` remote.
+  if (githubSettings) config.remotes = remotesWithGitHubApp(config.remotes, githubSettings);
   const store = await openStore(storeTargetFrom(env, config.dataDir));
   const oidc = config.identity.oidc.length > 0 ? createOidcVerifier(config.identity.oidc, { now: () => clock.now() }) : null;
   const authenticator = createAuthenticator({ db: store.db, clock, oidc });
@@ -32,7 +37,15 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const metrics = createMetrics();
   const { policy, source: policySource } = await loadPolicy(config.policy);
   const approvals = createApprovalStore(store.db, clock);
-  const credentials: RemoteCredentials = configuredCredentials;
+  const github = githubSettings
+    ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, timeoutMs: config.limits.upstreamTimeoutMs }).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      })
+    : null;
+  if (github) log.info({ appId: github.settings.appId, apiUrl: github.settings.apiUrl }, 'GitHub App enabled');
+  const credentials: RemoteCredentials = github?.credentials ?? configuredCredentials;
+  const holdEvents: HoldEvents = noHoldEvents;
   const scanner = createSecretScannerPool({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
@@ -51,6 +64,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
       policy,
       scanner,
       approvals,
+      holdEvents,
       recordFindings: (sessionId, findings) => recorder.recordFindings(sessionId, findings),
       clock,
       log,
@@ -59,13 +73,14 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const holds = createHoldDecisions({
     remotes: config.remotes,
     credentials,
+    holdEvents,
     approvals,
     dataDir: config.dataDir,
     mirrorTimeoutMs: parseDuration(config.limits.mirrorFetchTimeout),
     clock,
     log,
   });
-  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, log, clock };
+  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, github, log, clock };
   return { deps, app: createHttpApp(deps), warmUp: () => scanner.warmUp(), close: async () => {
       await scanner.close();
       await store.close();

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfig, type Config, type LoadedConfig } from '../config/index.ts';
 import { registerAdminCommands } from './admin.ts';
 import { registerApprovalCommands } from './approvals.ts';
+import { registerGitHubCommands } from './github.ts';
 import { registerAgentCommands } from './agent.ts';
 import { registerMigrateCommand } from './migrate.ts';
 import { registerScanCommand } from './scan.ts';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerAdminCommands(program, loader);
   registerSessionCommands(program, loader);
   registerApprovalCommands(program, loader);
+  registerGitHubCommands(program, loader);
   registerScanCommand(program);
   return program;
 }

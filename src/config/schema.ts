@@ -32,6 +32,24 @@ export const oidcProviderSchema = z
   })
   .strict();
 
+/**
+ * The GitHub App (probot's APP_ID, PRIVATE_KEY / PRIVATE_KEY_PATH, WEBHOOK_SECRET, GHE_HOST,
+ * GHE_PROTOCOL, which fill in whatever is not set here). Resolved by src/github/settings.ts.
+ */
+export const githubAppSchema = z
+  .object({
+    appId: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
+    privateKey: secretValue.optional(),
+    /** Absolute path of the app's .pem file. */
+    privateKeyPath: z.string().min(1).optional(),
+    webhookSecret: secretValue.optional(),
+    gheHost: z.string().min(1).optional(),
+    gheProtocol: z.enum(['http', 'https']).optional(),
+    /** REST API base URL override, for tests and API proxies; wins over gheHost for the API only. */
+    apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  })
+  .strict();
+
 const port = z.number().int().min(0).max(65535);
 const duration = z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration such as 90s, 10m, 2h');
 
@@ -54,6 +72,7 @@ export const configSchema = z
         }
       })
       .default([{ name: 'github', url: 'https://github.com' }]),
+    github: githubAppSchema.optional(),
     identity: z.object({ oidc: z.array(oidcProviderSchema).default([]) }).strict().prefault({}),
     limits: z
       .object({

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ApprovalStore, StoredApproval } from '../approvals/index.ts';
+import type { ApprovalStore, HoldEvents, StoredApproval } from '../approvals/index.ts';
 import type { Clock } from '../clock.ts';
 import type { RemoteConfig } from '../config/index.ts';
 import { PortcullisError } from '../errors.ts';
@@ -21,6 +21,7 @@ export interface HoldDecisions {
 
 export interface HoldDecisionDeps {
   remotes: readonly RemoteConfig[];
+  holdEvents: HoldEvents;
   credentials: RemoteCredentials;
   approvals: ApprovalStore;
   dataDir: string;
@@ -64,6 +65,12 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
     }
   };
 
+  /** Forge surfaces follow the store; their failure never undoes a decision. */
+  const notify = async (approval: StoredApproval) => {
+    await deps.holdEvents.decided(approval).catch((error: unknown) => deps.log.warn({ err: error, approval: approval.id }, 'a hold listener failed'));
+    return approval;
+  };
+
   return {
     async approve(id, reviewer, comment) {
       const current = await deps.approvals.get(id);
@@ -84,7 +91,7 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
           const reason = `${approved.ref} moved to ${moved?.slice(0, 12) ?? 'nothing'} since the push was held (expected ${approved.oldOid.slice(0, 12)}); the agent must rebase and push again`;
           const stale = await deps.approvals.apply(id, { type: 'stale', at: deps.clock.now(), reason });
           await removeHeldBranch(stale).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
-          return stale;
+          return notify(stale);
         }
         throw new PortcullisError('APPLY_FAILED', `approval ${id} is approved but could not be applied upstream: ${refusalOf(result.stdout, result.stderr)}`, {
           hint: 'check that the upstream is reachable and the gateway credential may push to this ref; approving again retries',
@@ -92,19 +99,20 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
       }
       const applied = await deps.approvals.apply(id, { type: 'applied', at: deps.clock.now() });
       await removeHeldBranch(applied, mirror).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
-      return applied;
+      return notify(applied);
     },
 
     async deny(id, reviewer, comment) {
       const denied = await deps.approvals.apply(id, { type: 'deny', reviewer, at: deps.clock.now(), comment });
       await removeHeldBranch(denied).catch((error: unknown) => deps.log.warn({ err: error, approval: id }, 'held branch not removed'));
-      return denied;
+      return notify(denied);
     },
 
     async expireDue() {
       const expired = await deps.approvals.expireDue();
       for (const approval of expired) {
         await removeHeldBranch(approval).catch((error: unknown) => deps.log.warn({ err: error, approval: approval.id }, 'held branch not removed'));
+        await notify(approval);
       }
       return expired;
     },

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { HELD_REF_PREFIX, type ApprovalStore, type StoredApproval } from '../approvals/index.ts';
+import { HELD_REF_PREFIX, type ApprovalStore, type HoldEvents, type StoredApproval } from '../approvals/index.ts';
 import type { Clock } from '../clock.ts';
 import { PortcullisError, isPortcullisError } from '../errors.ts';
 import picomatch from 'picomatch';
@@ -49,6 +49,7 @@ export interface PushGuardDeps {
   policy: Policy;
   scanner: SecretScanner;
   approvals: ApprovalStore;
+  holdEvents: HoldEvents;
   recordFindings(sessionId: string, findings: Array<SecretFinding & { commit: string }>): Promise<void>;
   clock: Clock;
   log: Logger;
@@ -204,6 +205,11 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
 
     const report = combineReports(commands.updates, decisions, holds, upstreamReport);
     await markFailedHolds(deps, holds, report);
+    for (const [ref, hold] of holds) {
+      const status = report.refs.find((r) => r.ref === ref);
+      if (!status || status.ok || !status.reason.startsWith('held for approval')) continue;
+      await deps.holdEvents.held(hold).catch((error: unknown) => deps.log.warn({ err: error, approval: hold.id }, 'a hold listener failed'));
+    }
     const progress = [...splitLines(upstreamProgress), ...explainDecisions(decisions, holds, commands.updates, { nothingForwarded: carriesSecret })];
     const bytes = writeReportStatus(report, { v2: caps.v2, sideBand: caps.sideBand, progress });
     ctx.outgoing.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });

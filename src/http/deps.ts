@@ -5,6 +5,7 @@ import type { Policy } from '../policy/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import type { GitProxy, HoldDecisions } from '../git/index.ts';
+import type { GitHubApp } from '../github/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -22,6 +23,8 @@ export interface GatewayDeps {
   policy: Policy;
   /** The policy file read, or null when running on the built-in default policy. */
   policySource: string | null;
+  /** The GitHub App, or null when it is not configured (no app id). */
+  github: GitHubApp | null;
   log: Logger;
   clock: Clock;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * An agent identity with its token. The token itself is never stored: only its sha256. A revoked
@@ -170,4 +170,50 @@ export const findings = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [index('findings_session_idx').on(t.sessionId), index('findings_fingerprint_idx').on(t.fingerprint)],
+);
+
+/** A GitHub App installation, kept from `installation` webhooks (`github status` lists them). */
+export const githubInstallations = pgTable('github_installations', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  account: text('account').notNull(),
+  /** `Organization` or `User`. */
+  targetType: text('target_type').notNull(),
+  /** `all` or `selected`; with `all`, the repository rows are those GitHub listed, not every repository. */
+  repositorySelection: text('repository_selection').notNull(),
+  suspended: boolean('suspended').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/** The repositories an installation covers, kept from `installation` and `installation_repositories` webhooks. */
+export const githubInstallationRepositories = pgTable(
+  'github_installation_repositories',
+  {
+    installationId: bigint('installation_id', { mode: 'number' })
+      .notNull()
+      .references(() => githubInstallations.id, { onDelete: 'cascade' }),
+    owner: text('owner').notNull(),
+    repo: text('repo').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.owner, t.repo] })],
+);
+
+export type WebhookOutcome = 'processed' | 'signature_invalid' | 'malformed' | 'handler_failed';
+
+/** Every delivery to `POST /github/webhooks`, signed or not: what came, from where, what became of it. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    /** `X-GitHub-Delivery` (GitHub's GUID; the same on a redelivery); as sent, even when the signature is bad. */
+    deliveryId: text('delivery_id'),
+    /** `X-GitHub-Event`, as sent. */
+    event: text('event'),
+    /** From the payload, only once its signature is verified. */
+    action: text('action'),
+    installationId: bigint('installation_id', { mode: 'number' }),
+    sourceAddress: text('source_address').notNull(),
+    outcome: text('outcome').$type<WebhookOutcome>().notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('webhook_deliveries_at_idx').on(t.at)],
 );
