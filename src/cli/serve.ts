@@ -29,7 +29,8 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       say(`portcullis listening on http://${config.listen.host}:${port}`);
       say(`  store    ${gateway.deps.store.description}`);
       for (const remote of config.remotes) {
-        say(`  remote   ${remote.name} = ${remote.url} (${remote.auth ? ('basic' in remote.auth ? 'basic auth' : 'bearer token') : 'anonymous'})`);
+        const auth = gateway.deps.github && remote.name === 'github' ? 'GitHub App installation tokens' : remote.auth ? ('basic' in remote.auth ? 'basic auth' : 'bearer token') : 'anonymous';
+        say(`  remote   ${remote.name} = ${remote.url} (${auth})`);
       }
       say(`  policy   ${gateway.deps.policySource ?? `${config.policy} not found: built-in default policy`}`);
       say(`  clone    git clone http://${config.listen.host}:${port}/git/${config.remotes[0]!.name}/<owner>/<repo>.git`);

@@ -86,5 +86,8 @@ function resolveSecret(value: string, where: string, env: NodeJS.ProcessEnv): st
 }
 
 function resolvePaths(config: Config, base: string): Config {
-  return { ...config, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy) };
+  const github = config.github?.privateKeyPath && !config.github.privateKeyPath.startsWith('env:')
+    ? { ...config.github, privateKeyPath: path.resolve(base, config.github.privateKeyPath) }
+    : config.github;
+  return { ...config, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy), ...(github ? { github } : {}) };
 }
