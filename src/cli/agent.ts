@@ -14,11 +14,18 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
     .option('--read <pattern...>', 'repositories it may clone/fetch: remote/owner/repo globs, e.g. github/acme/*', [])
     .option('--write <pattern...>', 'repositories it may push to (implies read)', [])
     .option('--expires <duration>', 'token lifetime, e.g. 24h, 30m, 7d (default: until revoked)')
+    .option('--github-login <login>', 'the GitHub login it commits as; that login can never approve its holds on GitHub')
     .option('--json', 'print {"name","token"} as JSON')
-    .action(async (name: string, options: { read: string[]; write: string[]; expires?: string; json?: boolean }) => {
+    .action(async (name: string, options: { read: string[]; write: string[]; expires?: string; githubLogin?: string; json?: boolean }) => {
       const config = await loadConfig();
       const result = await withApi(config, (api) =>
-        api.call<{ agent: AgentSummary; token: string }>('POST', '/agents', { name, read: options.read, write: options.write, expires: options.expires }),
+        api.call<{ agent: AgentSummary; token: string }>('POST', '/agents', {
+          name,
+          read: options.read,
+          write: options.write,
+          expires: options.expires,
+          githubLogin: options.githubLogin,
+        }),
       );
       if (options.json) return printJson({ name: result.agent.name, token: result.token });
       if (options.read.length + options.write.length === 0) {

@@ -38,14 +38,15 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const { policy, source: policySource } = await loadPolicy(config.policy);
   const approvals = createApprovalStore(store.db, clock);
   const github = githubSettings
-    ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, timeoutMs: config.limits.upstreamTimeoutMs }).catch(async (error: unknown) => {
+    ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, approvals, timeoutMs: config.limits.upstreamTimeoutMs }).catch(async (error: unknown) => {
         await store.close();
         throw error;
       })
     : null;
   if (github) log.info({ appId: github.settings.appId, apiUrl: github.settings.apiUrl }, 'GitHub App enabled');
   const credentials: RemoteCredentials = github?.credentials ?? configuredCredentials;
-  const holdEvents: HoldEvents = noHoldEvents;
+  // With the app, holds on the `github` remote become a pull request and a `portcullis` check run.
+  const holdEvents: HoldEvents = github?.holdEvents ?? noHoldEvents;
   const scanner = createSecretScannerPool({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
@@ -80,6 +81,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     clock,
     log,
   });
+  github?.useHoldDecisions(holds);
   const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, github, log, clock };
   return { deps, app: createHttpApp(deps), warmUp: () => scanner.warmUp(), close: async () => {
       await scanner.close();

@@ -40,13 +40,15 @@ export const githubAppSchema = z
   .object({
     appId: z.union([z.number().int().positive(), z.string().min(1)]).optional(),
     privateKey: secretValue.optional(),
-    /** Absolute path of the app's .pem file. */
+    /** Path of the app's .pem file, relative to this config file. */
     privateKeyPath: z.string().min(1).optional(),
     webhookSecret: secretValue.optional(),
     gheHost: z.string().min(1).optional(),
     gheProtocol: z.enum(['http', 'https']).optional(),
     /** REST API base URL override, for tests and API proxies; wins over gheHost for the API only. */
     apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** The least repository role a GitHub user needs to approve a held push (GITHUB_APPROVER_ROLE). */
+    approverRole: z.enum(['write', 'maintain', 'admin']).optional(),
   })
   .strict();
 

@@ -2,9 +2,14 @@ import { Probot } from 'probot';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
-import type { RemoteCredentials } from '../git/index.ts';
+import type { ApprovalStore, HoldEvents } from '../approvals/index.ts';
+import type { HoldDecisions, RemoteCredentials } from '../git/index.ts';
 import type { Database } from '../store/index.ts';
 import { createGitHubAppApi, type GitHubAppApi } from './app-api.ts';
+import { registerHoldActionHandlers } from './check-run-actions.ts';
+import { createGitHubHoldRecords, type GitHubHoldRecords } from './hold-records.ts';
+import { createGitHubHolds } from './holds-on-github.ts';
+import { createRepoClients } from './repo-clients.ts';
 import { createDeliveryLog, type DeliveryLog, type WebhookOutcome } from './deliveries.ts';
 import { createGitHubCredentials, type GitHubCredentials } from './installation-credentials.ts';
 import { registerInstallationHandlers } from './installation-handlers.ts';
@@ -30,13 +35,18 @@ export interface IncomingDelivery {
  * through installation tokens from `credentials`.
  */
 export interface GitHubApp {
-  settings: Pick<GitHubAppSettings, 'appId' | 'apiUrl' | 'gitUrl' | 'gheHost'>;
+  settings: Pick<GitHubAppSettings, 'appId' | 'apiUrl' | 'gitUrl' | 'gheHost' | 'approverRole'>;
   probot: Probot;
   api: GitHubAppApi;
   /** Credentials for every remote: installation tokens for `github`, configured auth for the rest. */
   credentials: GitHubCredentials;
   installations: InstallationStore;
   deliveries: DeliveryLog;
+  /** Holds on the `github` remote shown as a pull request and a `portcullis` check run. */
+  holdEvents: HoldEvents;
+  holdRecords: GitHubHoldRecords;
+  /** Where Approve / Reject on GitHub go: the same decisions as the CLI and REST (set once built). */
+  useHoldDecisions(decisions: HoldDecisions): void;
   /** Verifies the signature, dispatches to the handlers, records the delivery; throws a PortcullisError on refusal. */
   receive(delivery: IncomingDelivery): Promise<WebhookOutcome>;
 }
@@ -47,6 +57,8 @@ export interface GitHubAppDeps {
   log: Logger;
   /** Credentials of the other remotes. */
   fallback: RemoteCredentials;
+  /** The one approval store: decisions from GitHub read and change the same holds. */
+  approvals: ApprovalStore;
   /** Each GitHub API call must be answered within this. */
   timeoutMs: number;
 }
@@ -61,11 +73,33 @@ export async function createGitHubApp(settings: GitHubAppSettings, deps: GitHubA
     log,
   });
   await probot.ready();
-  const api = createGitHubAppApi(await probot.auth(), { timeoutMs: deps.timeoutMs });
+  const appOctokit = await probot.auth();
+  const api = createGitHubAppApi(appOctokit, { timeoutMs: deps.timeoutMs });
   const credentials = createGitHubCredentials({ api, clock: deps.clock, log, fallback: deps.fallback, apiUrl: settings.apiUrl });
   const installations = createInstallationStore(deps.db, deps.clock);
   const deliveries = createDeliveryLog(deps.db, deps.clock);
-  registerInstallationHandlers(probot, { installations, installationChanged: (id) => credentials.installationChanged(id) });
+  const clients = createRepoClients({ appOctokit, apiUrl: settings.apiUrl, clock: deps.clock, log, timeoutMs: deps.timeoutMs });
+  registerInstallationHandlers(probot, {
+    installations,
+    installationChanged: (id) => {
+      credentials.installationChanged(id);
+      clients.forgetInstallation(id);
+    },
+  });
+  const holdRecords = createGitHubHoldRecords(deps.db, deps.clock);
+  const holds = createGitHubHolds({ api, clients, records: holdRecords, log });
+  let decisions: HoldDecisions | null = null;
+  registerHoldActionHandlers(probot, {
+    approvals: deps.approvals,
+    decisions: () => decisions,
+    holds,
+    records: holdRecords,
+    clients,
+    db: deps.db,
+    clock: deps.clock,
+    log,
+    approverRole: settings.approverRole,
+  });
 
   const refuse = async (error: PortcullisError, record: Parameters<DeliveryLog['record']>[0]): Promise<never> => {
     // The refusal stands even if the store cannot take the record; the failure is logged.
@@ -74,12 +108,17 @@ export async function createGitHubApp(settings: GitHubAppSettings, deps: GitHubA
   };
 
   return {
-    settings: { appId: settings.appId, apiUrl: settings.apiUrl, gitUrl: settings.gitUrl, gheHost: settings.gheHost },
+    settings: { appId: settings.appId, apiUrl: settings.apiUrl, gitUrl: settings.gitUrl, gheHost: settings.gheHost, approverRole: settings.approverRole },
     probot,
     api,
     credentials,
     installations,
     deliveries,
+    holdEvents: holds,
+    holdRecords,
+    useHoldDecisions(built) {
+      decisions = built;
+    },
     async receive(delivery) {
       const seen = { deliveryId: delivery.id ?? null, event: delivery.event ?? null, action: null, installationId: null, sourceAddress: delivery.sourceAddress };
       const signed = delivery.signature ? await probot.webhooks.verify(delivery.body, delivery.signature).catch(() => false) : false;

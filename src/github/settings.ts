@@ -22,7 +22,12 @@ export interface GitHubAppSettings {
   gitUrl: string;
   /** GitHub Enterprise Server host, when one is configured. */
   gheHost: string | null;
+  /** The least repository role that may approve or reject a hold from GitHub. Default write. */
+  approverRole: ApproverRole;
 }
+
+export const APPROVER_ROLES = ['write', 'maintain', 'admin'] as const;
+export type ApproverRole = (typeof APPROVER_ROLES)[number];
 
 type GitHubConfig = NonNullable<Config['github']>;
 
@@ -79,7 +84,30 @@ export function resolveGitHubAppSettings(
   const { gheHost, protocol } = resolveEnterprise(fromFile('gheHost') ?? fromEnv('GHE_HOST'), fromFile('gheProtocol') ?? fromEnv('GHE_PROTOCOL'));
   const gitUrl = gheHost ? `${protocol}://${gheHost}` : GITHUB_COM_GIT;
   const apiUrl = (config.apiUrl ?? (gheHost ? `${gitUrl}/api/v3` : GITHUB_COM_API)).replace(/\/+$/, '');
-  return { appId: appId.value, privateKey, webhookSecret: webhookSecret.value, apiUrl, gitUrl, gheHost };
+  const approverRole = resolveApproverRole(config, env);
+  return { appId: appId.value, privateKey, webhookSecret: webhookSecret.value, apiUrl, gitUrl, gheHost, approverRole };
+}
+
+/**
+ * `github.approverRole` in portcullis.yml (read here once the config schema carries it), else
+ * `GITHUB_APPROVER_ROLE`, else write.
+ */
+function resolveApproverRole(config: GitHubConfig, env: NodeJS.ProcessEnv): ApproverRole {
+  const fromFile = (config as { approverRole?: unknown }).approverRole;
+  const found =
+    fromFile !== undefined
+      ? { value: String(fromFile), where: 'github.approverRole in portcullis.yml' }
+      : env.GITHUB_APPROVER_ROLE
+        ? { value: env.GITHUB_APPROVER_ROLE, where: 'GITHUB_APPROVER_ROLE' }
+        : undefined;
+  if (!found) return 'write';
+  const role = found.value.trim().toLowerCase();
+  if (!(APPROVER_ROLES as readonly string[]).includes(role)) {
+    throw new PortcullisError('CONFIG_INVALID', `${found.where} must be one of ${APPROVER_ROLES.join(', ')}, got "${found.value}"`, {
+      hint: 'the least repository role on GitHub that may approve a held push: write (default), maintain or admin',
+    });
+  }
+  return role as ApproverRole;
 }
 
 function readPrivateKey(
@@ -152,7 +180,7 @@ function resolveEnvReference(value: string, where: string, env: NodeJS.ProcessEn
  * https://github.com becomes the GHE host (a url the user chose elsewhere stays). The remote must
  * exist and carry no `auth` of its own: the app's tokens are its credential.
  */
-export function remotesWithGitHubApp(remotes: readonly RemoteConfig[], settings: GitHubAppSettings): RemoteConfig[] {
+export function remotesWithGitHubApp(remotes: readonly RemoteConfig[], settings: Pick<GitHubAppSettings, 'gitUrl' | 'gheHost'>): RemoteConfig[] {
   const github = remotes.find((remote) => remote.name === GITHUB_REMOTE);
   if (!github) {
     throw new PortcullisError('CONFIG_INVALID', `the GitHub App is configured but no remote is named "${GITHUB_REMOTE}"`, {

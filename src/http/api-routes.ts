@@ -14,6 +14,7 @@ const agentBody = z
     read: z.array(z.string()).default([]),
     write: z.array(z.string()).default([]),
     expires: z.string().optional(),
+    githubLogin: z.string().min(1).optional(),
   })
   .strict();
 
@@ -63,6 +64,7 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       read: body.read,
       write: body.write,
       expiresInMs: body.expires ? parseDuration(body.expires) : undefined,
+      githubLogin: body.githubLogin,
     });
     return c.json(result, 201);
   });

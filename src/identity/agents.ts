@@ -10,6 +10,8 @@ export interface AgentSpec {
   write: string[];
   /** Lifetime in ms; none means the token lives until revoked. */
   expiresInMs?: number;
+  /** The GitHub login the agent commits as: it may never approve its own holds on GitHub. */
+  githubLogin?: string;
 }
 
 export interface AgentSummary {
@@ -19,11 +21,14 @@ export interface AgentSummary {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  githubLogin: string | null;
   status: 'active' | 'expired' | 'revoked';
 }
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 const SCOPE_PATTERN = /^[^/\s]+\/[^/\s]+\/[^/\s]+$/;
+/** GitHub logins: letters, digits, single hyphens, up to 39 characters; apps act as `<slug>[bot]`. */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 
 export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Promise<{ agent: AgentSummary; token: string }> {
   if (!AGENT_NAME.test(spec.name)) {
@@ -37,6 +42,11 @@ export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Pro
         hint: 'globs are allowed in each part, e.g. local/acme/* or github/acme/app-*',
       });
     }
+  }
+  if (spec.githubLogin !== undefined && !GITHUB_LOGIN.test(spec.githubLogin)) {
+    throw new PortcullisError('CONFIG_INVALID', `"${spec.githubLogin}" is not a GitHub login`, {
+      hint: 'give the login the agent commits as on GitHub, e.g. acme-ci-bot (an app: its-slug[bot])',
+    });
   }
   const existing = await db
     .select({ id: tables.agents.id })
@@ -58,6 +68,7 @@ export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Pro
     createdAt: now,
     expiresAt: spec.expiresInMs ? new Date(now.getTime() + spec.expiresInMs) : null,
     revokedAt: null,
+    githubLogin: spec.githubLogin ?? null,
   };
   await db.insert(tables.agents).values(row);
   return { agent: summarize(row, now), token };
@@ -84,6 +95,12 @@ export async function revokeAgent(db: Database, clock: Clock, name: string): Pro
   return summarize(row, clock.now());
 }
 
+/** The GitHub logins ever linked to agents of this name (revoked rows too: a name reissued keeps its past). */
+export async function agentGitHubLogins(db: Database, name: string): Promise<string[]> {
+  const rows = await db.select({ githubLogin: tables.agents.githubLogin }).from(tables.agents).where(eq(tables.agents.name, name));
+  return rows.flatMap((row) => (row.githubLogin ? [row.githubLogin] : []));
+}
+
 type AgentRow = typeof tables.agents.$inferSelect;
 
 function summarize(row: AgentRow, now: Date): AgentSummary {
@@ -94,6 +111,7 @@ function summarize(row: AgentRow, now: Date): AgentSummary {
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
+    githubLogin: row.githubLogin,
     status: row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt <= now ? 'expired' : 'active',
   };
 }

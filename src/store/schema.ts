@@ -16,6 +16,8 @@ export const agents = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** The GitHub login the agent commits and acts as, if any: it may never approve its own holds. */
+    githubLogin: text('github_login'),
   },
   (t) => [
     uniqueIndex('agents_token_hash_key').on(t.tokenHash),
@@ -217,3 +219,36 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_at_idx').on(t.at)],
 );
+
+/**
+ * A hold on the `github` remote as GitHub shows it: the pull request from its held branch and the
+ * `portcullis` check run on the held sha, so webhooks find the hold and decisions update both.
+ */
+export const githubHolds = pgTable(
+  'github_holds',
+  {
+    approvalId: text('approval_id')
+      .primaryKey()
+      .references(() => approvals.id),
+    installationId: bigint('installation_id', { mode: 'number' }).notNull(),
+    owner: text('owner').notNull(),
+    repo: text('repo').notNull(),
+    /** The held sha the check run is on; an approval from GitHub must name exactly this commit. */
+    headSha: text('head_sha').notNull(),
+    pullNumber: integer('pull_number'),
+    checkRunId: bigint('check_run_id', { mode: 'number' }),
+    /** Approvals or rejections from GitHub that were refused, and why, oldest first. */
+    refusals: jsonb('refusals').$type<GitHubHoldRefusal[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('github_holds_pull_idx').on(t.owner, t.repo, t.pullNumber), index('github_holds_check_run_idx').on(t.checkRunId)],
+);
+
+export interface GitHubHoldRefusal {
+  at: string;
+  login: string;
+  /** `check_run.requested_action` (approve/reject) or `pull_request_review`. */
+  via: string;
+  reason: string;
+}
