@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
 import { configuredCredentials, createGitProxy, createHoldDecisions, type RemoteCredentials } from '../git/index.ts';
 import { createGitHubApp, remotesWithGitHubApp, resolveGitHubAppSettings } from '../github/index.ts';
+import { createScanCheckRunsFor } from '../github/scan-check-runs.ts';
 import { createHttpApp } from '../http/app.ts';
 import type { GatewayDeps } from '../http/deps.ts';
 import { createApprovalStore, noHoldEvents, type HoldEvents } from '../approvals/index.ts';
@@ -47,6 +48,8 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const credentials: RemoteCredentials = github?.credentials ?? configuredCredentials;
   // With the app, holds on the `github` remote become a pull request and a `portcullis` check run.
   const holdEvents: HoldEvents = github?.holdEvents ?? noHoldEvents;
+  // Opt-in (github.scanCheckRuns): a `portcullis / secret scan` check run on each sha pushed to GitHub.
+  const pushEvents = github && githubSettings?.scanCheckRuns ? await createScanCheckRunsFor(github, { clock, log, timeoutMs: config.limits.upstreamTimeoutMs }) : undefined;
   const scanner = createSecretScannerPool({ allowFingerprints: policy.git.secrets.allow, timeoutMs: parseDuration(config.limits.scanTimeout) });
   const git = createGitProxy({
     remotes: config.remotes,
@@ -66,6 +69,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
       scanner,
       approvals,
       holdEvents,
+      ...(pushEvents ? { pushEvents } : {}),
       recordFindings: (sessionId, findings) => recorder.recordFindings(sessionId, findings),
       clock,
       log,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { BypassRecord } from '../github/bypass.ts';
 import type { DeliveryRecord, InstallationRecord } from '../github/index.ts';
 import { withApi } from './api-client.ts';
 import { printJson, printTable } from './output.ts';
@@ -9,6 +10,8 @@ interface GitHubStatus {
   app: { appId: string; apiUrl: string; gitUrl: string; gheHost: string | null } | null;
   installations: InstallationRecord[];
   recentDeliveries: Array<DeliveryRecord & { at: string }>;
+  /** Pushes to GitHub around the gateway by agents' GitHub logins, newest first (absent from older gateways). */
+  recentBypasses?: Array<BypassRecord & { at: string }>;
 }
 
 export function registerGitHubCommands(program: Command, loadConfig: ConfigLoader): void {
@@ -55,6 +58,22 @@ export function registerGitHubCommands(program: Command, loadConfig: ConfigLoade
             d.outcome,
             d.sourceAddress,
             d.at,
+          ]),
+        ]);
+      }
+      if (status.recentBypasses && status.recentBypasses.length > 0) {
+        say('');
+        say("pushes around portcullis by agents' GitHub logins:");
+        printTable([
+          ['AGENT', 'LOGIN', 'REPOSITORY', 'REF', 'BEFORE..AFTER', 'DELIVERY', 'AT'],
+          ...status.recentBypasses.map((b) => [
+            b.agent,
+            b.pusherLogin,
+            `${b.owner}/${b.repo}`,
+            b.ref,
+            `${b.before.slice(0, 12)}..${b.after.slice(0, 12)}`,
+            b.deliveryId,
+            b.at,
           ]),
         ]);
       }

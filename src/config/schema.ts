@@ -49,6 +49,10 @@ export const githubAppSchema = z
     apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     /** The least repository role a GitHub user needs to approve a held push (GITHUB_APPROVER_ROLE). */
     approverRole: z.enum(['write', 'maintain', 'admin']).optional(),
+    /** Opt-in: a `portcullis / secret scan` check run on every sha the gateway pushed to the `github` remote. */
+    scanCheckRuns: z.boolean().optional(),
+    /** Flag a push around the gateway by an agent's GitHub login with a failing `portcullis` check run. */
+    flagBypass: z.boolean().optional(),
   })
   .strict();
 

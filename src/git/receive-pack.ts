@@ -39,6 +39,7 @@ import {
   type Quarantine,
 } from './push/index.ts';
 import { explainDecisions } from './push-messages.ts';
+import { forwardedPush, MAX_ALLOWED_FINDINGS_KEPT, type PushEvents } from './push-events.ts';
 import type { RepoAddress } from './upstream.ts';
 
 export interface PushGuardDeps {
@@ -50,6 +51,8 @@ export interface PushGuardDeps {
   scanner: SecretScanner;
   approvals: ApprovalStore;
   holdEvents: HoldEvents;
+  /** Hears of refs that reached the upstream (e.g. a secret-scan check run on GitHub); failures logged, never fatal. */
+  pushEvents?: PushEvents;
   recordFindings(sessionId: string, findings: Array<SecretFinding & { commit: string }>): Promise<void>;
   clock: Clock;
   log: Logger;
@@ -210,6 +213,8 @@ export async function guardPush(deps: PushGuardDeps, ctx: PushContext): Promise<
       if (!status || status.ok || !status.reason.startsWith('held for approval')) continue;
       await deps.holdEvents.held(hold).catch((error: unknown) => deps.log.warn({ err: error, approval: hold.id }, 'a hold listener failed'));
     }
+    const reached = deps.pushEvents ? forwardedPush({ agent: ctx.agent, sessionId: ctx.sessionId, remote: ctx.address.remote.name, owner: ctx.address.owner, repo: ctx.address.repo }, ctx.details, holds, upstreamReport) : null;
+    if (reached) await deps.pushEvents!.forwarded(reached).catch((error: unknown) => deps.log.warn({ err: error }, 'a push listener failed'));
     const progress = [...splitLines(upstreamProgress), ...explainDecisions(decisions, holds, commands.updates, { nothingForwarded: carriesSecret })];
     const bytes = writeReportStatus(report, { v2: caps.v2, sideBand: caps.sideBand, progress });
     ctx.outgoing.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
@@ -265,6 +270,8 @@ async function decide(
   const allowed = new Set(policy.secrets.allow);
   const reported = findings.filter((f) => !allowed.has(f.fingerprint));
   if (reported.length) await deps.recordFindings(ctx.sessionId, reported);
+  const allowedHere = findings.filter((f) => allowed.has(f.fingerprint));
+  if (allowedHere.length) Object.assign(ctx.details, { allowedFindingsCount: allowedHere.length, allowedFindings: allowedHere.slice(0, MAX_ALLOWED_FINDINGS_KEPT).map(({ ruleId, path, line, commit, preview }) => ({ ruleId, path, line, commit, preview })) });
   ctx.details.findings = reported.map(({ ruleId, path, line, commit, preview, fingerprint }) => ({ ruleId, path, line, commit, preview, fingerprint }));
 
   const repoPath = `${ctx.address.remote.name}/${ctx.address.owner}/${ctx.address.repo}`;

@@ -7,6 +7,7 @@ import type { HoldDecisions, RemoteCredentials } from '../git/index.ts';
 import type { Database } from '../store/index.ts';
 import { createGitHubAppApi, type GitHubAppApi } from './app-api.ts';
 import { registerHoldActionHandlers } from './check-run-actions.ts';
+import { createBypassLog, registerBypassHandler } from './bypass.ts';
 import { createGitHubHoldRecords, type GitHubHoldRecords } from './hold-records.ts';
 import { createGitHubHolds } from './holds-on-github.ts';
 import { createRepoClients } from './repo-clients.ts';
@@ -100,6 +101,8 @@ export async function createGitHubApp(settings: GitHubAppSettings, deps: GitHubA
     log,
     approverRole: settings.approverRole,
   });
+
+  registerBypassHandler(probot, { db: deps.db, clock: deps.clock, log, bypasses: createBypassLog(deps.db, deps.clock), api, clients, flag: settings.flagBypass });
 
   const refuse = async (error: PortcullisError, record: Parameters<DeliveryLog['record']>[0]): Promise<never> => {
     // The refusal stands even if the store cannot take the record; the failure is logged.

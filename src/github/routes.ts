@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { PortcullisError } from '../errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../http/deps.ts';
 import { credentialFromAuthorization } from '../identity/index.ts';
+import { createBypassLog } from './bypass.ts';
 import { createDeliveryLog } from './deliveries.ts';
 import { createInstallationStore } from './installations.ts';
 
@@ -59,6 +60,7 @@ export function githubApiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       app: deps.github ? deps.github.settings : null,
       installations: await installations.list(),
       recentDeliveries: await deliveries.recent(RECENT_DELIVERIES),
+      recentBypasses: await createBypassLog(deps.store.db, deps.clock).recent(RECENT_DELIVERIES),
     });
   });
   return api;

@@ -24,6 +24,10 @@ export interface GitHubAppSettings {
   gheHost: string | null;
   /** The least repository role that may approve or reject a hold from GitHub. Default write. */
   approverRole: ApproverRole;
+  /** `github.scanCheckRuns`: a `portcullis / secret scan` check run on each sha pushed through the gateway. Default false. */
+  scanCheckRuns: boolean;
+  /** `github.flagBypass`: a push around the gateway by an agent's login gets a failing check run. Default false. */
+  flagBypass: boolean;
 }
 
 export const APPROVER_ROLES = ['write', 'maintain', 'admin'] as const;
@@ -85,7 +89,7 @@ export function resolveGitHubAppSettings(
   const gitUrl = gheHost ? `${protocol}://${gheHost}` : GITHUB_COM_GIT;
   const apiUrl = (config.apiUrl ?? (gheHost ? `${gitUrl}/api/v3` : GITHUB_COM_API)).replace(/\/+$/, '');
   const approverRole = resolveApproverRole(config, env);
-  return { appId: appId.value, privateKey, webhookSecret: webhookSecret.value, apiUrl, gitUrl, gheHost, approverRole };
+  return { appId: appId.value, privateKey, webhookSecret: webhookSecret.value, apiUrl, gitUrl, gheHost, approverRole, flagBypass: config.flagBypass ?? false, scanCheckRuns: config.scanCheckRuns ?? false };
 }
 
 /**

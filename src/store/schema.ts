@@ -252,3 +252,26 @@ export interface GitHubHoldRefusal {
   via: string;
   reason: string;
 }
+
+/**
+ * A push to GitHub that did not come through the gateway, by a login linked to an agent: recorded
+ * from the `push` webhook (and, with `github.flagBypass`, flagged with a failing check run).
+ */
+export const bypasses = pgTable(
+  'bypasses',
+  {
+    id: text('id').primaryKey(),
+    /** `X-GitHub-Delivery` of the push webhook. */
+    deliveryId: text('delivery_id').notNull(),
+    remote: text('remote').notNull(),
+    owner: text('owner').notNull(),
+    repo: text('repo').notNull(),
+    ref: text('ref').notNull(),
+    before: text('before').notNull(),
+    after: text('after').notNull(),
+    pusherLogin: text('pusher_login').notNull(),
+    agent: text('agent').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('bypasses_at_idx').on(t.at), uniqueIndex('bypasses_delivery_ref_key').on(t.deliveryId, t.ref)],
+);
