@@ -166,14 +166,18 @@ describe.each(setups)('GitHub App, $name', ({ start }) => {
 
   it('renews a token once fewer than 5 minutes are left before its expires_at', async () => {
     const libTokens = () => tokenRequests().filter((r) => (r.body as { repositories: string[] }).repositories[0] === 'lib');
-    setup.github.tokenTtlMs = 5 * 60_000 + 1000;
+    // The renewal window opens 3 s after each mint. A clone on a loaded machine can itself outlast that
+    // (and mint again), so the test counts mints before and after the window rather than exact numbers;
+    // the exact 5-minute edge is the token cache's unit test, on a manual clock.
+    setup.github.tokenTtlMs = 5 * 60_000 + 3000;
     try {
       await gitOk(['clone', '-q', repoUrl(agentTokens.reader!, 'acme/lib'), (await makeTempDir('github-renew-1')).path]);
-      expect(libTokens()).toHaveLength(1);
+      const minted = libTokens().length;
+      expect(minted).toBeGreaterThanOrEqual(1);
       // Still valid at GitHub for 5 minutes, but inside the renewal window: the next clone mints anew.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await new Promise((resolve) => setTimeout(resolve, 3500));
       await gitOk(['clone', '-q', repoUrl(agentTokens.reader!, 'acme/lib'), (await makeTempDir('github-renew-2')).path]);
-      expect(libTokens()).toHaveLength(2);
+      expect(libTokens().length).toBeGreaterThan(minted);
       expect(setup.github.violations).toEqual([]);
     } finally {
       setup.github.tokenTtlMs = 60 * 60_000;
