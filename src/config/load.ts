@@ -73,7 +73,8 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
   return config;
 }
 
-function resolveSecret(value: string, where: string, env: NodeJS.ProcessEnv): string {
+/** `env:VARNAME` → that variable's value; `where` names the key in the error. */
+export function resolveSecret(value: string, where: string, env: NodeJS.ProcessEnv): string {
   if (!value.startsWith('env:')) return value;
   const name = value.slice('env:'.length);
   const resolved = env[name];

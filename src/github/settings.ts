@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, RemoteConfig } from '../config/index.ts';
+import { resolveSecret, type Config, type RemoteConfig } from '../config/index.ts';
 import { PortcullisError } from '../errors.ts';
 import { normalizePrivateKey } from './private-key.ts';
 
@@ -57,7 +57,7 @@ export function resolveGitHubAppSettings(
     const raw = config[key];
     if (raw === undefined) return undefined;
     const where = `github.${key} in portcullis.yml`;
-    return { value: resolveEnvReference(String(raw), where, env), where };
+    return { value: resolveSecret(String(raw), where, env), where };
   };
   const fromEnv = (name: string): Found | undefined => (env[name] ? { value: env[name], where: name } : undefined);
 
@@ -165,18 +165,6 @@ function resolveEnterprise(host: Found | undefined, protocol: Found | undefined)
     });
   }
   return { gheHost: host.value.toLowerCase(), protocol: scheme };
-}
-
-function resolveEnvReference(value: string, where: string, env: NodeJS.ProcessEnv): string {
-  if (!value.startsWith('env:')) return value;
-  const name = value.slice('env:'.length);
-  const resolved = env[name];
-  if (!resolved) {
-    throw new PortcullisError('CONFIG_INVALID', `${where}: environment variable ${name} is not set or empty`, {
-      hint: `export ${name}=... before starting portcullis`,
-    });
-  }
-  return resolved;
 }
 
 /**

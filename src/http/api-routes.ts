@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { summarizeGitSession } from '../git/index.ts';
 import { addAgent, credentialFromAuthorization, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
+import { githubApiRoutes } from '../github/index.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { renderApiError } from './errors.ts';
 import { parseBody } from './parse-body.ts';
@@ -81,5 +82,6 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   api.route('/', approvalRoutes(deps));
+  api.route('/github', githubApiRoutes(deps));
   return api;
 }

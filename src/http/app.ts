@@ -4,7 +4,7 @@ import { apiRoutes } from './api-routes.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
 import { renderApiError } from './errors.ts';
 import { gitRoutes } from './git-routes.ts';
-import { githubApiRoutes, githubWebhookRoutes } from '../github/index.ts';
+import { githubWebhookRoutes } from '../github/index.ts';
 
 export function createHttpApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -21,7 +21,6 @@ export function createHttpApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/metrics', (c) => c.text(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   app.route('/git', gitRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));
-  app.route('/api/v1/github', githubApiRoutes(deps));
   app.route('/api/v1', apiRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   return app;
