@@ -3,10 +3,12 @@ import { and, asc, desc, eq, gt, isNull, lte } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
-import { tables, type Database } from '../store/index.ts';
+import { tables, type ApprovalKind, type Database } from '../store/index.ts';
 import { transition, type Approval, type ApprovalEvent } from './state.ts';
 
 export interface HoldRequest {
+  /** Default `git`; a `sql` hold names the database as `owner` and the statement's sha256 as `newOid`. */
+  kind?: ApprovalKind;
   sessionId: string | null;
   agent: string;
   remote: string;
@@ -20,7 +22,7 @@ export interface HoldRequest {
   ttlMs: number;
 }
 
-export type StoredApproval = Approval & { sessionId: string | null; summary: Record<string, unknown> };
+export type StoredApproval = Approval & { kind: ApprovalKind; sessionId: string | null; summary: Record<string, unknown> };
 
 /** Held refs live upstream under this prefix; the id is what `git push` prints and reviewers type. */
 export const HELD_REF_PREFIX = 'refs/heads/portcullis/held/';
@@ -43,6 +45,13 @@ export interface ApprovalStore {
   expireDue(): Promise<StoredApproval[]>;
   grant(input: { agent: string; refPattern: string; repoPattern: string; grantedBy: string; durationMs: number }): Promise<typeof tables.grants.$inferSelect>;
   activeGrants(agent: string, repoPath: string): Promise<Array<typeof tables.grants.$inferSelect>>;
+  /** The pending hold of this exact statement by this agent on this database, so a retry does not open another. */
+  pendingSqlHold(agent: string, database: string, statementSha256: string): Promise<StoredApproval | null>;
+  /**
+   * Uses up one approval of this exact statement decided within `windowMs` (it becomes `applied`),
+   * or returns null. The status lock in `apply` makes two sessions racing for it get one each at most.
+   */
+  consumeSqlApproval(agent: string, database: string, statementSha256: string, windowMs: number): Promise<StoredApproval | null>;
 }
 
 export function createApprovalStore(db: Database, clock: Clock): ApprovalStore {
@@ -61,15 +70,17 @@ export function createApprovalStore(db: Database, clock: Clock): ApprovalStore {
     async createHold(request) {
       const id = holdId();
       const now = clock.now();
+      const kind = request.kind ?? 'git';
       const row = {
         id,
+        kind,
         sessionId: request.sessionId,
         agent: request.agent,
         remote: request.remote,
         owner: request.owner,
         repo: request.repo,
         ref: request.ref,
-        heldRef: `${HELD_REF_PREFIX}${id}`,
+        heldRef: kind === 'git' ? `${HELD_REF_PREFIX}${id}` : '',
         oldOid: request.oldOid,
         newOid: request.newOid,
         status: 'pending' as const,
@@ -160,13 +171,45 @@ export function createApprovalStore(db: Database, clock: Clock): ApprovalStore {
         .where(and(eq(tables.grants.agent, agent), gt(tables.grants.expiresAt, clock.now()), isNull(tables.grants.revokedAt)));
       return rows.filter((row) => picomatch(row.repoPattern, { nocase: true })(repoPath));
     },
+
+    async pendingSqlHold(agent, database, statementSha256) {
+      const [row] = await sqlHolds(agent, database, statementSha256, 'pending').limit(1);
+      return row ? fromRow(row) : null;
+    },
+
+    async consumeSqlApproval(agent, database, statementSha256, windowMs) {
+      const since = new Date(clock.now().getTime() - windowMs);
+      const rows = await sqlHolds(agent, database, statementSha256, 'approved');
+      for (const row of rows) {
+        if (!row.decidedAt || row.decidedAt < since) continue;
+        const applied = await store.apply(row.id, { type: 'applied', at: clock.now() }).catch(() => null);
+        if (applied) return applied;
+      }
+      return null;
+    },
   };
+
+  const sqlHolds = (agent: string, database: string, statementSha256: string, status: StoredApproval['status']) =>
+    db
+      .select()
+      .from(tables.approvals)
+      .where(
+        and(
+          eq(tables.approvals.kind, 'sql'),
+          eq(tables.approvals.agent, agent),
+          eq(tables.approvals.owner, database),
+          eq(tables.approvals.newOid, statementSha256),
+          eq(tables.approvals.status, status),
+        ),
+      )
+      .orderBy(asc(tables.approvals.createdAt));
   return store;
 }
 
 function fromRow(row: typeof tables.approvals.$inferSelect): StoredApproval {
   return {
     id: row.id,
+    kind: row.kind,
     sessionId: row.sessionId,
     agent: row.agent,
     remote: row.remote,

@@ -10,3 +10,4 @@ export {
   type SessionStart,
 } from './session-recorder.ts';
 export { createMetrics, type GitRequestObservation, type Metrics } from './metrics.ts';
+export { createDbSessionLog, summarizeDbSession, type DbSessionSummary, type DbSessionLog, type DbSessionOpening, type DbStatementRow, type RecordedDbSession, type RecordedDbStatement } from './db-session-log.ts';

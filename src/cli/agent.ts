@@ -15,8 +15,10 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
     .option('--write <pattern...>', 'repositories it may push to (implies read)', [])
     .option('--expires <duration>', 'token lifetime, e.g. 24h, 30m, 7d (default: until revoked)')
     .option('--github-login <login>', 'the GitHub login it commits as; that login can never approve its holds on GitHub')
+    .option('--db <name...>', 'databases (names from portcullis.yml, globs) it may read and change through the PostgreSQL proxy', [])
+    .option('--db-read <name...>', 'databases it may only read (the upstream session is read-only)', [])
     .option('--json', 'print {"name","token"} as JSON')
-    .action(async (name: string, options: { read: string[]; write: string[]; expires?: string; githubLogin?: string; json?: boolean }) => {
+    .action(async (name: string, options: { read: string[]; write: string[]; expires?: string; githubLogin?: string; db: string[]; dbRead: string[]; json?: boolean }) => {
       const config = await loadConfig();
       const result = await withApi(config, (api) =>
         api.call<{ agent: AgentSummary; token: string }>('POST', '/agents', {
@@ -25,11 +27,13 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
           write: options.write,
           expires: options.expires,
           githubLogin: options.githubLogin,
+          db: options.db,
+          dbRead: options.dbRead,
         }),
       );
       if (options.json) return printJson({ name: result.agent.name, token: result.token });
-      if (options.read.length + options.write.length === 0) {
-        process.stderr.write('note: this agent has no scopes yet, so every repository will refuse it (add --read/--write patterns)\n');
+      if (options.read.length + options.write.length + options.db.length + options.dbRead.length === 0) {
+        process.stderr.write('note: this agent has no scopes yet, so every repository and database will refuse it (add --read/--write/--db/--db-read)\n');
       }
       process.stdout.write(
         [
@@ -40,6 +44,9 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
           `  export PORTCULLIS_TOKEN=<token>`,
           `  git -c credential.helper='!f() { echo username=agent; echo "password=$PORTCULLIS_TOKEN"; }; f' \\`,
           `      clone http://<gateway>/git/<remote>/<owner>/<repo>.git`,
+          ...(options.db.length + options.dbRead.length > 0
+            ? ['', 'databases: connect as the agent with the token as password, e.g.:', `  PGPASSWORD=$PORTCULLIS_TOKEN psql "host=<gateway> port=6433 user=${result.agent.name} dbname=<database>"`]
+            : []),
           '',
         ].join('\n'),
       );

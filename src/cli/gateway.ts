@@ -1,23 +1,27 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createMetrics, createSessionRecorder } from '../audit/index.ts';
+import { createDbSessionLog, createMetrics, createSessionRecorder } from '../audit/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
-import { configuredCredentials, createGitProxy, createHoldDecisions, type RemoteCredentials } from '../git/index.ts';
+import { configuredCredentials, createGitProxy, createHoldDecisions, type HoldDecisions, type RemoteCredentials } from '../git/index.ts';
 import { createGitHubApp, remotesWithGitHubApp, resolveGitHubAppSettings } from '../github/index.ts';
 import { createScanCheckRunsFor } from '../github/scan-check-runs.ts';
 import { createHttpApp } from '../http/app.ts';
 import type { GatewayDeps } from '../http/deps.ts';
-import { createApprovalStore, noHoldEvents, type HoldEvents } from '../approvals/index.ts';
+import { createApprovalStore, noHoldEvents, type ApprovalStore, type HoldEvents } from '../approvals/index.ts';
 import { createAuthenticator, createOidcVerifier, parseDuration } from '../identity/index.ts';
 import { loadPolicy } from '../policy/index.ts';
+import { createPgProxy, createSessionServiceFactory, loadSqlParser, pgTlsContext, type PgProxy } from '../pg/index.ts';
 import { createSecretScannerPool } from '../scan/index.ts';
+import { loadOrCreateKey } from './key-file.ts';
 import { openStore, storeTargetFrom } from '../store/index.ts';
 
 export interface Gateway {
   deps: GatewayDeps;
   app: ReturnType<typeof createHttpApp>;
-  /** Starts what a server wants ready before the first request (the scanner threads). */
+  /** The PostgreSQL proxy, when `databases` are configured; `serve` makes it listen. */
+  pg: PgProxy | null;
+  /** Starts what a server wants ready before the first request (the scanner threads, the SQL parser). */
   warmUp(): Promise<void>;
   close(): Promise<void>;
 }
@@ -86,11 +90,69 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     log,
   });
   github?.useHoldDecisions(holds);
-  const deps: GatewayDeps = { config, store, authenticator, recorder, metrics, git, approvals, holds, policy, policySource, github, log, clock };
-  return { deps, app: createHttpApp(deps), warmUp: () => scanner.warmUp(), close: async () => {
+  const dbSessions = createDbSessionLog(store.db, clock, log);
+  const sessionServices =
+    config.databases.length > 0
+      ? createSessionServiceFactory({
+          databases: config.databases,
+          policy,
+          approvals,
+          approvalWindowMs: policy.approvals.window.ms,
+          approvalTtlMs: policy.approvals.ttl.ms,
+          maskKey: await loadOrCreateKey(path.join(config.dataDir, 'mask.key')),
+          recordingFailure: () => dbSessions.failure(),
+          clock,
+        })
+      : null;
+  const pg = sessionServices
+    ? createPgProxy({
+        authenticator,
+        databases: config.databases,
+        sessions: dbSessions,
+        services: (context) => sessionServices.services(context),
+        tls: config.listen.pgTls ? await pgTlsContext(config.listen.pgTls) : null,
+        log,
+        limits: {
+          maxMessageBytes: config.limits.maxPgMessageBytes,
+          maxConnections: config.limits.maxPgConnections,
+          handshakeTimeoutMs: 30_000,
+          upstreamTimeoutMs: config.limits.upstreamTimeoutMs,
+        },
+      })
+    : null;
+  const deps: GatewayDeps = { config, store, authenticator, recorder, dbSessions, metrics, git, approvals, holds: routeSqlDecisions(holds, approvals, clock), policy, policySource, github, log, clock };
+  return {
+    deps,
+    app: createHttpApp(deps),
+    pg,
+    warmUp: async () => {
+      await Promise.all([scanner.warmUp(), pg ? loadSqlParser() : undefined]);
+    },
+    close: async () => {
+      await pg?.close();
+      await dbSessions.flush().catch(() => undefined);
+      await sessionServices?.close();
       await scanner.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * A held SQL statement has nothing to apply upstream: approving records the decision, and the
+ * agent's next run of the same statement uses it up. Git holds go on to their upstream update.
+ */
+function routeSqlDecisions(git: HoldDecisions, approvals: ApprovalStore, clock: Clock): HoldDecisions {
+  return {
+    async approve(id, reviewer, comment) {
+      if ((await approvals.get(id)).kind !== 'sql') return git.approve(id, reviewer, comment);
+      return approvals.apply(id, { type: 'approve', reviewer, at: clock.now(), comment });
+    },
+    async deny(id, reviewer, comment) {
+      if ((await approvals.get(id)).kind !== 'sql') return git.deny(id, reviewer, comment);
+      return approvals.apply(id, { type: 'deny', reviewer, at: clock.now(), comment });
+    },
+    expireDue: () => git.expireDue(),
   };
 }
 

@@ -10,11 +10,13 @@ import type { ConfigLoader } from './program.ts';
 export function registerServeCommand(program: Command, loadConfig: ConfigLoader): void {
   program
     .command('serve')
-    .description('run the gateway (git smart-HTTP proxy, REST API)')
+    .description('run the gateway (git smart-HTTP proxy, PostgreSQL proxy, REST API)')
     .option('--port <port>', 'HTTP port (overrides listen.http; 0 picks a free one)')
-    .action(async (options: { port?: string }) => {
+    .option('--pg-port <port>', 'PostgreSQL proxy port (overrides listen.pg; 0 picks a free one)')
+    .action(async (options: { port?: string; pgPort?: string }) => {
       const { config, source } = await loadConfig.withSource();
       if (options.port !== undefined) config.listen.http = Number.parseInt(options.port, 10);
+      if (options.pgPort !== undefined) config.listen.pg = Number.parseInt(options.pgPort, 10);
       const say = (line: string) => process.stderr.write(`${line}\n`);
       if (!source) {
         say('portcullis: no portcullis.yml found (nor --config / PORTCULLIS_CONFIG): running on built-in defaults');
@@ -23,6 +25,7 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       const gateway = await buildGateway(config);
       await gateway.warmUp();
       const server = await listen(gateway, config.listen.host, config.listen.http);
+      const pgAddress = gateway.pg ? await listenPg(gateway.pg, config.listen.host, config.listen.pg) : null;
       const socketPath = controlSocketPath(config);
       const control = await listenControlSocket(gateway, socketPath);
       const { port } = server.address() as AddressInfo;
@@ -31,6 +34,12 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       for (const remote of config.remotes) {
         const auth = gateway.deps.github && remote.name === 'github' ? 'GitHub App installation tokens' : remote.auth ? ('basic' in remote.auth ? 'basic auth' : 'bearer token') : 'anonymous';
         say(`  remote   ${remote.name} = ${remote.url} (${auth})`);
+      }
+      if (pgAddress) {
+        const tls = config.listen.pgTls ? 'TLS available' : 'no TLS (set listen.pgTls)';
+        say(`  postgres listening on ${config.listen.host}:${pgAddress.port} for databases ${config.databases.map((d) => d.name).join(', ')} (${tls})`);
+      } else {
+        say('  postgres no databases configured (portcullis.yml `databases:`), PostgreSQL proxy off');
       }
       say(`  policy   ${gateway.deps.policySource ?? `${config.policy} not found: built-in default policy`}`);
       say(`  clone    git clone http://${config.listen.host}:${port}/git/${config.remotes[0]!.name}/<owner>/<repo>.git`);
@@ -56,6 +65,17 @@ export function registerServeCommand(program: Command, loadConfig: ConfigLoader)
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
     });
+}
+
+async function listenPg(pg: NonNullable<Gateway['pg']>, host: string, port: number): Promise<AddressInfo> {
+  try {
+    return await pg.listen(port, host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortcullisError('CONFIG_INVALID', `port ${port} on ${host} is already in use`, { hint: 'stop the other process, or set listen.pg in portcullis.yml (or --pg-port)' });
+    }
+    throw error;
+  }
 }
 
 function listen(gateway: Gateway, host: string, port: number): Promise<Server> {

@@ -70,6 +70,15 @@ export function parseConfig(raw: unknown, origin: string, env: NodeJS.ProcessEnv
         : { bearer: resolveSecret(remote.auth.bearer, at('bearer'), env) };
     return { ...remote, auth };
   });
+  config.databases = config.databases.map((database, index) => {
+    const url = resolveSecret(database.url, `${origin}: databases[${index}].url`, env);
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new PortcullisError('CONFIG_INVALID', `${origin}: databases[${index}].url must be a postgres:// URL (the real upstream database)`, {
+        hint: 'e.g. postgres://app_user:PASSWORD@db.internal:5432/app, or env:APP_DATABASE_URL',
+      });
+    }
+    return { ...database, url };
+  });
   return config;
 }
 
@@ -90,5 +99,7 @@ function resolvePaths(config: Config, base: string): Config {
   const github = config.github?.privateKeyPath && !config.github.privateKeyPath.startsWith('env:')
     ? { ...config.github, privateKeyPath: path.resolve(base, config.github.privateKeyPath) }
     : config.github;
-  return { ...config, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy), ...(github ? { github } : {}) };
+  const pgTls = config.listen.pgTls && { cert: path.resolve(base, config.listen.pgTls.cert), key: path.resolve(base, config.listen.pgTls.key) };
+  const listen = pgTls ? { ...config.listen, pgTls } : config.listen;
+  return { ...config, listen, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy), ...(github ? { github } : {}) };
 }

@@ -28,7 +28,7 @@ export const oidcProviderSchema = z
     audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     jwksUrl: z.url().optional(),
     agentClaim: z.string().min(1).default('sub'),
-    scopes: z.object({ read: scopeList, write: scopeList }).strict(),
+    scopes: z.object({ read: scopeList, write: scopeList, db: scopeList, dbRead: scopeList }).strict(),
   })
   .strict();
 
@@ -57,12 +57,33 @@ export const githubAppSchema = z
   .strict();
 
 const port = z.number().int().min(0).max(65535);
+
+const databaseName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be letters, digits, "_", "." or "-" (agents give it as dbname)');
+
+/**
+ * An upstream database agents reach through the PostgreSQL proxy as `dbname=<name>`. The URL
+ * (postgres://user:password@host:port/db, `env:VAR` allowed) is the real credential: only the
+ * gateway holds it. `policy` overrides the policy file's `sql:` keys for this database; it is
+ * validated by the policy module when the gateway starts.
+ */
+export const databaseSchema = z
+  .object({
+    name: databaseName,
+    url: secretValue,
+    policy: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+/** TLS for the PostgreSQL listener: PEM files, relative to the config file. */
+const pgTlsSchema = z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict();
 const duration = z.string().regex(/^\d+\s*[smhd]$/, 'must be a duration such as 90s, 10m, 2h');
 
 export const configSchema = z
   .object({
     listen: z
-      .object({ http: port.default(8080), pg: port.default(6433), host: z.string().default('127.0.0.1') })
+      .object({ http: port.default(8080), pg: port.default(6433), host: z.string().default('127.0.0.1'), pgTls: pgTlsSchema.optional() })
       .strict()
       .prefault({}),
     dataDir: z.string().min(1).default('./data'),
@@ -79,6 +100,16 @@ export const configSchema = z
       })
       .default([{ name: 'github', url: 'https://github.com' }]),
     github: githubAppSchema.optional(),
+    databases: z
+      .array(databaseSchema)
+      .superRefine((databases, ctx) => {
+        const seen = new Set<string>();
+        for (const database of databases) {
+          if (seen.has(database.name)) ctx.addIssue({ code: 'custom', message: `database name "${database.name}" is used twice; names must be unique` });
+          seen.add(database.name);
+        }
+      })
+      .default([]),
     identity: z.object({ oidc: z.array(oidcProviderSchema).default([]) }).strict().prefault({}),
     limits: z
       .object({
@@ -90,6 +121,10 @@ export const configSchema = z
         scanTimeout: duration.default('5m'),
         /** Bringing the gateway's mirror of a repository up to date must finish within this. */
         mirrorFetchTimeout: duration.default('10m'),
+        /** A PostgreSQL protocol message larger than this (either direction) ends the connection with a clear error. */
+        maxPgMessageBytes: z.number().int().positive().default(64 * 1024 ** 2),
+        /** Client connections the PostgreSQL proxy accepts at once; more are refused with SQLSTATE 53300. */
+        maxPgConnections: z.number().int().positive().default(500),
       })
       .strict()
       .prefault({}),
@@ -102,5 +137,6 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type RemoteConfig = z.infer<typeof remoteSchema>;
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type RemoteAuth = z.infer<typeof remoteAuth>;
 export type OidcProviderSettings = z.infer<typeof oidcProviderSchema>;

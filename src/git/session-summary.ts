@@ -4,6 +4,7 @@ import type { RequestOutcome } from '../store/index.ts';
 export type GitOperation = 'clone' | 'fetch' | 'ls-remote' | 'push';
 
 export interface GitSessionSummary {
+  kind: 'git';
   id: string;
   agent: string;
   authMethod: string;
@@ -35,6 +36,7 @@ export function summarizeGitSession(session: RecordedSession, requests: Recorded
   const last = requests.at(-1);
   const ends = requests.map((r) => r.startedAt.getTime() + r.durationMs);
   return {
+    kind: 'git',
     id: session.id,
     agent: session.agent,
     authMethod: session.authMethod,

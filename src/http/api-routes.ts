@@ -8,6 +8,7 @@ import { githubApiRoutes } from '../github/index.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { renderApiError } from './errors.ts';
 import { parseBody } from './parse-body.ts';
+import { summarizeDbSession } from '../audit/index.ts';
 
 const agentBody = z
   .object({
@@ -16,6 +17,8 @@ const agentBody = z
     write: z.array(z.string()).default([]),
     expires: z.string().optional(),
     githubLogin: z.string().min(1).optional(),
+    db: z.array(z.string()).default([]),
+    dbRead: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -40,19 +43,32 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     await next();
   });
 
+  // Git and database sessions in one list, newest first; `kind` (git | database) and the filters narrow it.
   api.get('/sessions', async (c) => {
-    const limit = c.req.query('limit');
-    const sessions = await deps.recorder.listSessions({
-      agent: c.req.query('agent'),
-      repo: c.req.query('repo'),
-      before: c.req.query('before'),
-      limit: limit ? Number.parseInt(limit, 10) || 50 : 50,
-    });
-    return c.json({ sessions: sessions.map(({ session, requests }) => summarizeGitSession(session, requests)) });
+    const limitText = c.req.query('limit');
+    const limit = limitText ? Number.parseInt(limitText, 10) || 50 : 50;
+    const kind = c.req.query('kind');
+    const agent = c.req.query('agent');
+    const before = c.req.query('before');
+    const database = c.req.query('database');
+    const repo = c.req.query('repo');
+    const git =
+      kind === 'database' || database
+        ? []
+        : (await deps.recorder.listSessions({ agent, repo, before, limit })).map(({ session, requests }) => summarizeGitSession(session, requests));
+    const databases =
+      kind === 'git' || repo
+        ? []
+        : (await deps.dbSessions.list({ agent, database, limit, ...(before ? { before: new Date(before) } : {}) })).map(summarizeDbSession);
+    const sessions = [...git, ...databases].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, limit);
+    return c.json({ sessions });
   });
 
   api.get('/sessions/:id', async (c) => {
-    const { session, requests } = await deps.recorder.getSession(c.req.param('id'));
+    const id = c.req.param('id');
+    const database = await deps.dbSessions.get(id);
+    if (database) return c.json({ session: summarizeDbSession(database.session), statements: database.statements });
+    const { session, requests } = await deps.recorder.getSession(id);
     return c.json({ session: summarizeGitSession(session, requests), requests });
   });
 
@@ -66,6 +82,8 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       write: body.write,
       expiresInMs: body.expires ? parseDuration(body.expires) : undefined,
       githubLogin: body.githubLogin,
+      db: body.db,
+      dbRead: body.dbRead,
     });
     return c.json(result, 201);
   });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApprovalStore } from '../approvals/index.ts';
-import type { Metrics, SessionRecorder } from '../audit/index.ts';
+import type { DbSessionLog, Metrics, SessionRecorder } from '../audit/index.ts';
 import type { Policy } from '../policy/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/index.ts';
@@ -15,6 +15,8 @@ export interface GatewayDeps {
   store: Store;
   authenticator: Authenticator;
   recorder: SessionRecorder;
+  /** Database sessions and their statements, recorded by the PostgreSQL proxy. */
+  dbSessions: DbSessionLog;
   metrics: Metrics;
   git: GitProxy;
   approvals: ApprovalStore;

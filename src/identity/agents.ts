@@ -2,6 +2,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
 import { tables, type Database } from '../store/index.ts';
+import { createScramVerifier, encodeScramVerifier } from './scram.ts';
 import { generateToken, hashToken } from './token.ts';
 
 export interface AgentSpec {
@@ -12,6 +13,10 @@ export interface AgentSpec {
   expiresInMs?: number;
   /** The GitHub login the agent commits as: it may never approve its own holds on GitHub. */
   githubLogin?: string;
+  /** Database names (globs) it may read and change through the PostgreSQL proxy. */
+  db?: string[];
+  /** Database names (globs) it may only read. */
+  dbRead?: string[];
 }
 
 export interface AgentSummary {
@@ -22,12 +27,15 @@ export interface AgentSummary {
   expiresAt: string | null;
   revokedAt: string | null;
   githubLogin: string | null;
+  db: string[];
+  dbRead: string[];
   status: 'active' | 'expired' | 'revoked';
 }
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 const SCOPE_PATTERN = /^[^/\s]+\/[^/\s]+\/[^/\s]+$/;
 /** GitHub logins: letters, digits, single hyphens, up to 39 characters; apps act as `<slug>[bot]`. */
+const DATABASE_PATTERN = /^[A-Za-z0-9_.*?{},\[\]-]{1,100}$/;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 
 export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Promise<{ agent: AgentSummary; token: string }> {
@@ -40,6 +48,13 @@ export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Pro
     if (!SCOPE_PATTERN.test(pattern)) {
       throw new PortcullisError('CONFIG_INVALID', `scope "${pattern}" must look like remote/owner/repo`, {
         hint: 'globs are allowed in each part, e.g. local/acme/* or github/acme/app-*',
+      });
+    }
+  }
+  for (const pattern of [...(spec.db ?? []), ...(spec.dbRead ?? [])]) {
+    if (!DATABASE_PATTERN.test(pattern)) {
+      throw new PortcullisError('CONFIG_INVALID', `database scope "${pattern}" must be a database name from portcullis.yml (globs allowed)`, {
+        hint: 'e.g. --db analytics or --db-read "prod-*"',
       });
     }
   }
@@ -69,6 +84,9 @@ export async function addAgent(db: Database, clock: Clock, spec: AgentSpec): Pro
     expiresAt: spec.expiresInMs ? new Date(now.getTime() + spec.expiresInMs) : null,
     revokedAt: null,
     githubLogin: spec.githubLogin ?? null,
+    dbScopes: spec.db ?? [],
+    dbReadScopes: spec.dbRead ?? [],
+    scramVerifier: encodeScramVerifier(createScramVerifier(token)),
   };
   await db.insert(tables.agents).values(row);
   return { agent: summarize(row, now), token };
@@ -112,6 +130,8 @@ function summarize(row: AgentRow, now: Date): AgentSummary {
     expiresAt: row.expiresAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
     githubLogin: row.githubLogin,
+    db: row.dbScopes,
+    dbRead: row.dbReadScopes,
     status: row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt <= now ? 'expired' : 'active',
   };
 }

@@ -1,21 +1,32 @@
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
-import type { RepoScopes } from '../policy/index.ts';
+import type { DatabaseScopes, RepoScopes } from '../policy/index.ts';
 import { tables, type Database } from '../store/index.ts';
 import { looksLikeJwt, type OidcVerifier } from './oidc.ts';
+import { decodeScramVerifier, type ScramVerifier } from './scram.ts';
 import { hashToken, tokenKindOf } from './token.ts';
 
 export interface AgentPrincipal {
   agent: string;
   authMethod: 'token' | 'oidc';
   scopes: RepoScopes;
+  databases: DatabaseScopes;
+}
+
+/** What the PostgreSQL proxy needs to run SCRAM for a user name before any token is seen. */
+export interface ScramCandidate {
+  verifier: ScramVerifier;
+  /** Called once the client proved it holds the token: the same checks as a presented token. */
+  principal(): AgentPrincipal;
 }
 
 export interface Authenticator {
   /** Resolves the credential to an agent or throws a PortcullisError saying why not. */
   authenticateAgent(credential: string | null): Promise<AgentPrincipal>;
   authenticateAdmin(credential: string | null): Promise<void>;
+  /** The active agent of this name with a SCRAM verifier, or null (unknown, or a token issued before database access). */
+  scramCandidate(agentName: string): Promise<ScramCandidate | null>;
 }
 
 export interface AuthenticatorDeps {
@@ -36,7 +47,7 @@ export function createAuthenticator({ db, clock, oidc }: AuthenticatorDeps): Aut
           });
         }
         const identity = await oidc.verify(credential);
-        return { agent: identity.agent, authMethod: 'oidc', scopes: identity.scopes };
+        return { agent: identity.agent, authMethod: 'oidc', scopes: identity.scopes, databases: identity.databases };
       }
       const kind = tokenKindOf(credential);
       if (kind === 'admin') {
@@ -47,13 +58,16 @@ export function createAuthenticator({ db, clock, oidc }: AuthenticatorDeps): Aut
       if (kind !== 'agent') throw tokenInvalid();
       const [row] = await db.select().from(tables.agents).where(eq(tables.agents.tokenHash, hashToken(credential)));
       if (!row) throw tokenInvalid();
-      if (row.revokedAt) {
-        throw new PortcullisError('TOKEN_REVOKED', `the token of agent ${row.name} was revoked at ${row.revokedAt.toISOString()}`, {
-          hint: 'ask a portcullis admin for a new agent token',
-        });
-      }
-      checkExpiry(row.expiresAt, clock, `the token of agent ${row.name}`);
-      return { agent: row.name, authMethod: 'token', scopes: { read: row.readScopes, write: row.writeScopes } };
+      return principalOf(row, clock);
+    },
+
+    async scramCandidate(agentName) {
+      // Revoked and expired rows are kept so that, after a correct proof, the agent hears why it is refused.
+      const rows = await db.select().from(tables.agents).where(eq(tables.agents.name, agentName)).orderBy(desc(tables.agents.createdAt)).limit(1);
+      const row = rows[0];
+      const verifier = row?.scramVerifier ? decodeScramVerifier(row.scramVerifier) : null;
+      if (!row || !verifier) return null;
+      return { verifier, principal: () => principalOf(row, clock) };
     },
 
     async authenticateAdmin(credential) {
@@ -66,6 +80,21 @@ export function createAuthenticator({ db, clock, oidc }: AuthenticatorDeps): Aut
       if (!row || row.revokedAt) throw tokenInvalid();
       checkExpiry(row.expiresAt, clock, 'the admin token');
     },
+  };
+}
+
+function principalOf(row: typeof tables.agents.$inferSelect, clock: Clock): AgentPrincipal {
+  if (row.revokedAt) {
+    throw new PortcullisError('TOKEN_REVOKED', `the token of agent ${row.name} was revoked at ${row.revokedAt.toISOString()}`, {
+      hint: 'ask a portcullis admin for a new agent token',
+    });
+  }
+  checkExpiry(row.expiresAt, clock, `the token of agent ${row.name}`);
+  return {
+    agent: row.name,
+    authMethod: 'token',
+    scopes: { read: row.readScopes, write: row.writeScopes },
+    databases: { readWrite: row.dbScopes, readOnly: row.dbReadScopes },
   };
 }
 

@@ -23,8 +23,8 @@ export interface OidcProviderConfig {
   jwksUrl?: string;
   /** Claim whose value becomes the agent name, e.g. 'sub', 'repository', 'azp', 'client_id'. */
   agentClaim: string;
-  /** Repo patterns like 'github/acme/*'; `{claim}` placeholders are filled from the token. */
-  scopes: { read: string[]; write: string[] };
+  /** Repo patterns like 'github/acme/*' and database names; `{claim}` placeholders are filled from the token. */
+  scopes: { read: string[]; write: string[]; db?: string[]; dbRead?: string[] };
 }
 
 export interface OidcIdentity {
@@ -32,6 +32,7 @@ export interface OidcIdentity {
   issuer: string;
   subject: string;
   scopes: { read: string[]; write: string[] };
+  databases: { readWrite: string[]; readOnly: string[] };
   expiresAt: Date;
 }
 
@@ -282,6 +283,10 @@ function toIdentity(payload: JWTPayload, provider: OidcProviderConfig): OidcIden
     scopes: {
       read: expandScopeTemplates(provider.scopes.read, payload),
       write: expandScopeTemplates(provider.scopes.write, payload),
+    },
+    databases: {
+      readWrite: expandScopeTemplates(provider.scopes.db ?? [], payload),
+      readOnly: expandScopeTemplates(provider.scopes.dbRead ?? [], payload),
     },
     expiresAt: new Date(payload.exp * 1000),
   };

@@ -5,20 +5,21 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../config/index.ts';
 import { PortcullisError } from '../errors.ts';
+import { defaultDuration, durationSchema } from './duration.ts';
+import { sqlPolicyOverrideSchema, sqlPolicySchema } from './sql.ts';
 
 /**
  * The policy file (`rules/policy.yml`, or portcullis.yml's `policy:` key): the push guardrails, the
- * approval lifetime and per-agent overrides. rules/policy.yml ships the defaults below and documents
- * every key. Loading is the only I/O here; deciding (push.ts) stays pure.
+ * statement guardrails (`sql:`, schema in sql.ts), the approval lifetimes and per-agent overrides.
+ * rules/policy.yml ships the defaults below and documents every key. Loading is the only I/O
+ * here; deciding (push.ts, src/pg/sql) stays pure.
  */
 
 export const DEFAULT_PROTECTED_REFS: readonly string[] = ['refs/heads/main', 'refs/heads/master', 'refs/heads/release/*'];
 export const DEFAULT_APPROVAL_PATHS: readonly string[] = ['.github/workflows/**'];
 export const DEFAULT_APPROVAL_TTL = '7d';
+export const DEFAULT_APPROVAL_WINDOW = '15m';
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-/** Same ceiling as token lifetimes: anything longer is a typo. */
-const MAX_TTL_MS = 3650 * UNIT_MS.d;
 /** Same charset as `portcullis agent add` names (src/identity/agents.ts), so a typo'd key is caught. */
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 
@@ -44,17 +45,6 @@ const fingerprint = z
   .string()
   .regex(/^(sha256:)?[0-9a-fA-F]{64}$/, 'must be a sha256 fingerprint (64 hex digits) as printed by portcullis scan')
   .transform((value) => value.replace(/^sha256:/, '').toLowerCase());
-
-const duration = z
-  .string()
-  .regex(/^\d+\s*[mhd]$/, 'must be a number and a unit: 30m, 24h, 7d')
-  .transform((text, ctx) => {
-    const amount = Number.parseInt(text, 10);
-    const ms = amount * UNIT_MS[text.trim().slice(-1) as keyof typeof UNIT_MS];
-    if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than zero' });
-    if (ms > MAX_TTL_MS) ctx.addIssue({ code: 'custom', message: 'must be at most 3650d' });
-    return { text: text.replace(/\s+/g, ''), ms };
-  });
 
 const gitSchema = z
   .object({
@@ -83,14 +73,18 @@ const gitOverrideSchema = z
 export const policySchema = z
   .object({
     git: gitSchema.prefault({}),
+    sql: sqlPolicySchema.prefault({}),
     approvals: z
-      .object({ ttl: duration.default({ text: DEFAULT_APPROVAL_TTL, ms: 7 * UNIT_MS.d }) })
+      .object({
+        ttl: durationSchema.default(defaultDuration(DEFAULT_APPROVAL_TTL)),
+        window: durationSchema.default(defaultDuration(DEFAULT_APPROVAL_WINDOW)),
+      })
       .strict()
       .prefault({}),
     agents: z
       .record(
         z.string().regex(AGENT_NAME, 'agent names are letters, digits, ".", "_", "@" or "-" (as in portcullis agent add)'),
-        z.object({ git: gitOverrideSchema.prefault({}) }).strict(),
+        z.object({ git: gitOverrideSchema.prefault({}), sql: sqlPolicyOverrideSchema.prefault({}) }).strict(),
       )
       .default({}),
   })

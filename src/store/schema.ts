@@ -18,6 +18,15 @@ export const agents = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     /** The GitHub login the agent commits and acts as, if any: it may never approve its own holds. */
     githubLogin: text('github_login'),
+    /** Databases (names from portcullis.yml, globs) it may read and change through the PostgreSQL proxy. */
+    dbScopes: jsonb('db_scopes').$type<string[]>().notNull().default([]),
+    /** Databases it may only read: the upstream session is forced read-only. */
+    dbReadScopes: jsonb('db_read_scopes').$type<string[]>().notNull().default([]),
+    /**
+     * The token's SCRAM-SHA-256 verifier in PostgreSQL's own format, so psql can authenticate with
+     * the token without the gateway ever storing it. Null for tokens issued before database access.
+     */
+    scramVerifier: text('scram_verifier'),
   },
   (t) => [
     uniqueIndex('agents_token_hash_key').on(t.tokenHash),
@@ -88,6 +97,8 @@ export const sessionRequests = pgTable(
 
 export type RequestOutcome = 'in_progress' | 'ok' | 'denied' | 'client_error' | 'upstream_error' | 'aborted';
 
+export type ApprovalKind = 'git' | 'sql';
+
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'applied' | 'stale';
 
 /**
@@ -98,6 +109,12 @@ export const approvals = pgTable(
   'approvals',
   {
     id: text('id').primaryKey(),
+    /**
+     * `git`: a held ref update (the columns below as documented). `sql`: a held statement; then
+     * `remote` is `postgres`, `owner` the database, `repo` and the ref columns empty, `new_oid` the
+     * sha256 of the statement text and `summary` the statement (sensitive values masked) and rule.
+     */
+    kind: text('kind').$type<ApprovalKind>().notNull().default('git'),
     sessionId: text('session_id').references(() => sessions.id),
     agent: text('agent').notNull(),
     remote: text('remote').notNull(),
@@ -274,4 +291,68 @@ export const bypasses = pgTable(
     at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [index('bypasses_at_idx').on(t.at), uniqueIndex('bypasses_delivery_ref_key').on(t.deliveryId, t.ref)],
+);
+
+export type DbSessionOutcome = 'in_progress' | 'ok' | 'denied' | 'client_error' | 'upstream_error' | 'aborted';
+
+/** One client connection to the PostgreSQL proxy, from startup to Terminate or disconnect. */
+export const dbSessions = pgTable(
+  'db_sessions',
+  {
+    id: text('id').primaryKey(),
+    /** Null when the connection never authenticated (the attempt is still recorded). */
+    agent: text('agent'),
+    authMethod: text('auth_method').$type<'scram' | 'password' | 'oidc'>(),
+    sourceAddress: text('source_address').notNull(),
+    database: text('database').notNull(),
+    applicationName: text('application_name'),
+    readOnly: boolean('read_only').notNull(),
+    tls: boolean('tls').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    outcome: text('outcome').$type<DbSessionOutcome>().notNull(),
+    /** Why the session was refused or ended abnormally, for people. */
+    error: text('error'),
+    bytesIn: bigint('bytes_in', { mode: 'number' }).notNull().default(0),
+    bytesOut: bigint('bytes_out', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [index('db_sessions_started_at_idx').on(t.startedAt), index('db_sessions_agent_idx').on(t.agent, t.startedAt)],
+);
+
+export type SqlVerdictName = 'allow' | 'hold' | 'block';
+
+/**
+ * One statement an agent sent, in order: its text with sensitive literals masked, the verdict and
+ * rule, and what came back (row counts, masked cells). Bind parameters only ever redacted.
+ */
+export const dbStatements = pgTable(
+  'db_statements',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => dbSessions.id),
+    seq: integer('seq').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    /** `simple`, `extended`, `fastpath` (FunctionCall) or `copy`. */
+    protocol: text('protocol').notNull(),
+    text: text('text').notNull(),
+    verdict: text('verdict').$type<SqlVerdictName>().notNull(),
+    rule: text('rule'),
+    reason: text('reason'),
+    approvalId: text('approval_id'),
+    commandTag: text('command_tag'),
+    rowsReturned: bigint('rows_returned', { mode: 'number' }).notNull(),
+    rowsAffected: bigint('rows_affected', { mode: 'number' }),
+    maskedColumns: jsonb('masked_columns').$type<string[]>().notNull(),
+    maskedValues: integer('masked_values').notNull(),
+    parameters: jsonb('parameters').$type<Array<string | null>>(),
+    /** SQLSTATE and message (masked) when the statement failed, upstream or in the gateway. */
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** The first `sql.recordRows` rows as the agent saw them (masked). */
+    rows: jsonb('rows').$type<Array<Array<string | null>>>(),
+  },
+  (t) => [index('db_statements_session_idx').on(t.sessionId, t.seq)],
 );

@@ -11,6 +11,8 @@ const BIN = path.join(REPO_ROOT, 'bin/portcullis.js');
 export interface RunningGateway {
   /** `http://127.0.0.1:PORT` */
   url: string;
+  /** The PostgreSQL proxy's port, when databases are configured. */
+  pgPort: number | null;
   pid: number;
   dataDir: string;
   configPath: string;
@@ -18,7 +20,7 @@ export interface RunningGateway {
   output(): string;
   /** Runs `portcullis <args>` against this gateway's config, as an operator would. */
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  addAgent(name: string, scopes: { read?: string[]; write?: string[]; expires?: string }): Promise<string>;
+  addAgent(name: string, scopes: { read?: string[]; write?: string[]; expires?: string; db?: string[]; dbRead?: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -32,17 +34,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-gw-'));
   const dataDir = path.join(dir, 'data');
   const configPath = path.join(dir, 'portcullis.yml');
-  await writeFile(configPath, stringify({ dataDir, listen: { http: 0 }, ...options.config }));
+  const listen = { http: 0, pg: 0, ...(options.config.listen as Record<string, unknown> | undefined) };
+  await writeFile(configPath, stringify({ dataDir, ...options.config, listen }));
   const env = { ...process.env, ...options.env, PORTCULLIS_CONFIG: configPath };
   const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await waitForListening(child, () => output);
+  const pgMatch = /postgres listening on [\d.]+:(\d+)/.exec(output);
 
   const cli = (args: string[]) => runCli(args, env);
   return {
     url,
+    pgPort: pgMatch ? Number(pgMatch[1]) : null,
     pid: child.pid!,
     dataDir,
     configPath,
@@ -53,6 +58,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (scopes.read?.length) args.push('--read', ...scopes.read);
       if (scopes.write?.length) args.push('--write', ...scopes.write);
       if (scopes.expires) args.push('--expires', scopes.expires);
+      if (scopes.db?.length) args.push('--db', ...scopes.db);
+      if (scopes.dbRead?.length) args.push('--db-read', ...scopes.dbRead);
       const result = await cli(args);
       if (result.code !== 0) throw new Error(`agent add failed: ${result.stderr}`);
       return (JSON.parse(result.stdout) as { token: string }).token;
@@ -83,7 +90,8 @@ function waitForListening(child: ChildProcess, output: () => string): Promise<st
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start within 30s:\n${output()}`)), 30_000);
     const check = () => {
-      const match = /portcullis listening on (http:\/\/[\d.]+:\d+)/.exec(output());
+      // The banner's last line: by then every listener (HTTP, PostgreSQL) is up and named.
+      const match = /portcullis listening on (http:\/\/[\d.]+:\d+)[\s\S]*\n {2}agents /.exec(output());
       if (match) {
         clearTimeout(timer);
         child.stderr!.off('data', check);

@@ -53,8 +53,16 @@ describe('loadConfig: which file', () => {
       dataDir: path.join(dir, 'data'),
       policy: path.join(dir, 'rules', 'policy.yml'),
       remotes: [{ name: 'github', url: 'https://github.com' }],
+      databases: [],
       identity: { oidc: [] },
-      limits: { upstreamTimeoutMs: 30_000, maxPushBytes: 2 * 1024 ** 3, scanTimeout: '5m', mirrorFetchTimeout: '10m' },
+      limits: {
+        upstreamTimeoutMs: 30_000,
+        maxPushBytes: 2 * 1024 ** 3,
+        scanTimeout: '5m',
+        mirrorFetchTimeout: '10m',
+        maxPgMessageBytes: 64 * 1024 ** 2,
+        maxPgConnections: 500,
+      },
       log: { level: 'info' },
     });
   });

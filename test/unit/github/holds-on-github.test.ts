@@ -5,6 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 
 const approval: StoredApproval = {
   id: 'abc234defg',
+  kind: 'git',
   sessionId: null,
   agent: 'coder',
   remote: 'github',

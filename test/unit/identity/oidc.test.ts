@@ -83,6 +83,7 @@ describe('createOidcVerifier', () => {
       issuer: issuer.issuer,
       subject: 'repo:acme/app:ref:refs/heads/main',
       scopes: { read: ['github/acme/*'], write: ['github/acme/app'] },
+      databases: { readWrite: [], readOnly: [] },
       expiresAt: new Date(exp * 1000),
     });
   });

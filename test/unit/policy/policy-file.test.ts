@@ -19,7 +19,22 @@ const DEFAULTS: Policy = {
     forbidDelete: 'protected',
     secrets: { action: 'block', allow: [] },
   },
-  approvals: { ttl: { text: '7d', ms: 7 * 86_400_000 } },
+  sql: {
+    protectedTables: [],
+    block: [],
+    approve: [],
+    allow: [],
+    mask: {
+      columns: ['*email*', '*password*', '*passwd*', '*ssn*', '*token*', '*secret*', '*api_key*', 'card_number'],
+      detectors: 'all',
+      style: 'redact',
+    },
+    holdMode: 'error',
+    holdTimeout: { text: '5m', ms: 5 * 60_000 },
+    maxRows: null,
+    recordRows: 0,
+  },
+  approvals: { ttl: { text: '7d', ms: 7 * 86_400_000 }, window: { text: '15m', ms: 15 * 60_000 } },
   agents: {},
 };
 

@@ -1,0 +1,91 @@
+// Pure PostgreSQL v3 wire codecs (https://www.postgresql.org/docs/current/protocol.html); each file links its spec section.
+export { MalformedMessageError, MessageTooLargeError } from './errors.ts';
+export { MAX_STARTUP_PACKET_BYTES, MessageFramer, StartupFramer, decodeFrame } from './framer.ts';
+export type { PgMessage } from './framer.ts';
+export { MessageReader } from './message-reader.ts';
+export { MessageWriter } from './message-writer.ts';
+export {
+  AuthenticationCode,
+  BackendType,
+  FrontendType,
+  NoticeField,
+  SQLSTATE,
+  StartupCode,
+  backendMessageName,
+  frontendMessageName,
+} from './message-types.ts';
+export type { Sqlstate } from './message-types.ts';
+export { MAX_CANCEL_KEY_BYTES, encodeCancelRequest, encodeGssEncRequest, encodeSslRequest, encodeStartupMessage, parseStartupPacket } from './startup.ts';
+export type { StartupPacket } from './startup.ts';
+export {
+  decodeBind,
+  decodeClose,
+  decodeCopyFail,
+  decodeDescribe,
+  decodeExecute,
+  decodeFunctionCall,
+  decodeParse,
+  decodePasswordMessage,
+  decodeQuery,
+  decodeSaslInitialResponse,
+  decodeSaslResponse,
+  encodeBind,
+  encodeClose,
+  encodeCopyData,
+  encodeCopyDone,
+  encodeCopyFail,
+  encodeDescribe,
+  encodeExecute,
+  encodeFlush,
+  encodeParse,
+  encodePasswordMessage,
+  encodeQuery,
+  encodeSaslInitialResponse,
+  encodeSaslResponse,
+  encodeSync,
+  encodeTerminate,
+} from './frontend.ts';
+export type { BindMessage, DescribeTarget, ParseMessage } from './frontend.ts';
+export {
+  NOTICE_FIELD_BY_NAME,
+  decodeAuthentication,
+  decodeBackendKeyData,
+  decodeCommandComplete,
+  decodeCopyResponse,
+  decodeDataRow,
+  decodeNegotiateProtocolVersion,
+  decodeNoticeFields,
+  decodeNotificationResponse,
+  decodeParameterDescription,
+  decodeParameterStatus,
+  decodeReadyForQuery,
+  decodeRowDescription,
+  encodeAuthenticationCleartextPassword,
+  encodeAuthenticationMd5Password,
+  encodeAuthenticationOk,
+  encodeAuthenticationSasl,
+  encodeAuthenticationSaslContinue,
+  encodeAuthenticationSaslFinal,
+  encodeBackendKeyData,
+  encodeBindComplete,
+  encodeCloseComplete,
+  encodeCommandComplete,
+  encodeCopyResponse,
+  encodeDataRow,
+  encodeEmptyQueryResponse,
+  encodeErrorResponse,
+  encodeMessage,
+  encodeNegotiateProtocolVersion,
+  encodeNoData,
+  encodeNoticeFieldsFrom,
+  encodeNoticeResponse,
+  encodeNotificationResponse,
+  encodeParameterDescription,
+  encodeParameterStatus,
+  encodeParseComplete,
+  encodePortalSuspended,
+  encodeReadyForQuery,
+  encodeRowDescription,
+  rowCountOf,
+} from './backend.ts';
+export type { Authentication, CopyResponse, NoticeFields, RowField, TransactionStatus } from './backend.ts';
