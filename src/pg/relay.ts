@@ -31,6 +31,7 @@ import {
 import { refusalFields } from './refusal-fields.ts';
 import type { PgRefusal } from './refusal.ts';
 import type { ResultMasking, ResultPlan, StatementDecision, StatementGuard, StatementPart, StatementRecorder, Verdict } from './session-seams.ts';
+import { OutputBatch } from './output-batch.ts';
 import { SerialReader } from './serial-reader.ts';
 
 /**
@@ -132,13 +133,19 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     resolveEnd(end);
   };
 
+  const upstreamOut = new OutputBatch(upstream, () => clientReader.block(upstream));
+  const clientOut = new OutputBatch(client, () => upstreamReader.block(client));
   const toUpstream = (frame: Buffer) => {
     options.onBytes('in', frame.length);
-    if (!upstream.write(frame)) clientReader.block(upstream);
+    upstreamOut.push(frame);
   };
   const toClient = (frame: Buffer) => {
     options.onBytes('out', frame.length);
-    if (!client.write(frame)) upstreamReader.block(client);
+    clientOut.push(frame);
+  };
+  const flush = () => {
+    upstreamOut.flush();
+    clientOut.flush();
   };
 
   const newRun = (protocol: Run['protocol'], decision: StatementDecision, part: StatementPart | null): Run => ({
@@ -315,6 +322,7 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
         return onFunctionCall(message);
       case FrontendType.Terminate:
         toUpstream(message.frame);
+        flush();
         upstream.end();
         return finish({ kind: 'terminated' });
       default:
@@ -519,11 +527,13 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     }
   };
 
-  const clientReader = new SerialReader(client, upstream, options.clientFramer, onClientMessage, {
+  const clientReader = new SerialReader(client, options.clientFramer, onClientMessage, {
+    onBatch: flush,
     onEnd: () => finish({ kind: 'client-closed' }),
     onError: (error) => finish({ kind: 'failed', error, side: 'client' }),
   });
-  const upstreamReader = new SerialReader(upstream, client, options.upstreamFramer, onUpstreamMessage, {
+  const upstreamReader = new SerialReader(upstream, options.upstreamFramer, onUpstreamMessage, {
+    onBatch: flush,
     onEnd: () => finish({ kind: 'upstream-closed' }),
     onError: (error) => finish({ kind: 'failed', error, side: 'upstream' }),
   });

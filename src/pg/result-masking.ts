@@ -69,9 +69,28 @@ export function createResultMasking(deps: ResultMaskingDeps): ResultMasking {
     return lineage;
   };
 
+  /**
+   * Plans by statement tree and columns: the guard hands out the same tree for the same normalized
+   * text, so a repeated query (pgbench's) is planned once per catalog refresh, not once per run.
+   */
+  const plans = new WeakMap<object, Map<string, { plan: Plan; at: number }>>();
+  const cacheableNode = (node: object | null): node is object => node !== null && !('DeclareCursorStmt' in node) && !('FetchStmt' in node);
+  const cachedPlan = (node: object | null, fields: readonly RowField[]): Plan | null => {
+    if (!cacheableNode(node)) return null;
+    const cached = plans.get(node)?.get(fieldsKey(fields));
+    return cached && Date.now() - cached.at < PLAN_TTL_MS ? cached.plan : null;
+  };
   const rowPlan = (part: StatementPart | null, fields: readonly RowField[]): Plan => {
-    const rows = planResult(fields, lineageOf(nodeOf(part)), deps.catalog.snapshot(), rules);
-    return { rowWork: rows.needsRowWork, maskedColumns: rows.maskedColumns, rows, copy: null };
+    const node = nodeOf(part);
+    const rows = planResult(fields, lineageOf(node), deps.catalog.snapshot(), rules);
+    const plan = { rowWork: rows.needsRowWork, maskedColumns: rows.maskedColumns, rows, copy: null };
+    if (cacheableNode(node)) {
+      const byFields = plans.get(node) ?? new Map<string, { plan: Plan; at: number }>();
+      if (byFields.size > 16) byFields.clear();
+      byFields.set(fieldsKey(fields), { plan, at: Date.now() });
+      plans.set(node, byFields);
+    }
+    return plan;
   };
 
   const copyPlan = (part: StatementPart | null, columnCount: number, binary: boolean): Plan => {
@@ -84,6 +103,8 @@ export function createResultMasking(deps: ResultMaskingDeps): ResultMasking {
 
   return {
     planRows(part, fields) {
+      const cached = cachedPlan(nodeOf(part), fields);
+      if (cached) return cached;
       const loading = ensureCatalog(nodeOf(part), fields);
       return loading ? loading.then(() => rowPlan(part, fields)) : rowPlan(part, fields);
     },
@@ -123,6 +144,15 @@ export function createResultMasking(deps: ResultMaskingDeps): ResultMasking {
       });
     },
   };
+}
+
+/** As long as the catalog trusts what it loaded: a plan never outlives the catalog facts it used. */
+const PLAN_TTL_MS = 30_000;
+
+function fieldsKey(fields: readonly RowField[]): string {
+  let key = '';
+  for (const field of fields) key += `${field.name}\u0000${field.tableOid}.${field.attnum}.${field.typeOid}.${field.format}\u0000`;
+  return key;
 }
 
 function nodeOf(part: StatementPart | null): object | null {

@@ -31,11 +31,10 @@ export class SerialReader {
 
   constructor(
     private readonly socket: Socket,
-    /** Where the handler mostly writes: corked while a batch is handled, so its frames leave in one write. */
-    private readonly sink: Socket,
     private readonly framer: MessageFramer,
     private readonly handle: MessageHandler,
-    private readonly events: { onEnd(): void; onError(error: unknown): void },
+    /** `onBatch` runs after each batch of messages is handled (and before waiting): the time to write what they produced. */
+    private readonly events: { onBatch(): void; onEnd(): void; onError(error: unknown): void },
   ) {}
 
   start(pending: PgMessage[]): void {
@@ -75,7 +74,6 @@ export class SerialReader {
   }
 
   private run(messages: PgMessage[], from: number): void {
-    this.sink.cork();
     try {
       for (let index = from; index < messages.length; index++) {
         if (this.stopped) return;
@@ -97,7 +95,7 @@ export class SerialReader {
       this.fail(error);
       return;
     } finally {
-      this.sink.uncork();
+      this.events.onBatch();
     }
     const next = this.backlog.shift();
     if (next) return this.run(next, 0);
