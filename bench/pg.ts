@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -229,8 +229,8 @@ for (const name of COLUMNS) {
   } else if (name === 'pgbouncer') {
     const binary = await findPgbouncer();
     if (!binary) {
-      console.error(`pgbouncer is not installed: skipping its column. Install it with:\n  ${PGBOUNCER_INSTALL_HINT}`);
-      columns.push({ name, skipped: `not installed (${PGBOUNCER_INSTALL_HINT})` });
+      console.error(`pgbouncer is not installed: skipping its column. Install it with:\n  ${PGBOUNCER_INSTALL_HINT}    (Debian/Ubuntu; macOS: brew install pgbouncer)`);
+      columns.push({ name, skipped: `not installed: ${PGBOUNCER_INSTALL_HINT}` });
       continue;
     }
     try {
@@ -279,7 +279,7 @@ function errorText(error: unknown): string {
 /** The telling line of an error report: the first one naming an error, else the first. */
 function gist(text: string): string {
   const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
-  const telling = lines.find((line) => /\b(error|fatal|refused|denied|failed|cannot|exited)\b/i.test(line) && !/exited with code \d+:?$/.test(line)) ?? lines[0] ?? '';
+  const telling = lines.find((line) => /\b(error|fatal|refused|denied|failed|cannot|exited|killed)\b/i.test(line) && !/:$/.test(line)) ?? lines[0] ?? '';
   return telling.length > 110 ? `${telling.slice(0, 107)}…` : telling;
 }
 
@@ -324,6 +324,7 @@ function checkAlive(column: ColumnState): void {
 const cells: Cell[] = WORKLOADS.flatMap((workload) => PROTOCOLS.map((protocol) => ({ workload, protocol })));
 if (gateway) await writeFile(`/proc/${gateway.pid}/clear_refs`, '5').catch(() => {}); // peak RSS from here on
 const benchStarted = performance.now();
+const loadAtStart = loadavg()[0]!;
 
 for (const cell of cells) {
   const cellName = `${cell.workload}/${cell.protocol}`;
@@ -450,6 +451,7 @@ const format = (cells: string[]) =>
 
 console.log('');
 console.log(`pgbench                ${path.basename(PGBENCH)} -c ${CLIENTS} -j ${THREADS} -T ${SECONDS} -n, scale ${SCALE}; ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} per column, alternating (medians shown), ${WARMUP} s warm-up each; ${(benchSeconds / 60).toFixed(1)} min`);
+console.log(`machine                ${availableParallelism()} CPUs shared by pgbench, PostgreSQL and the proxy; load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (anything else running skews the figures)`);
 console.log(`upstream               PostgreSQL at ${UP.host}:${UP.port}, database ${BENCH_DB}`);
 for (const column of columns) {
   if (column.name === 'pgbouncer') console.log(`pgbouncer              ${bouncer ? `${bouncer.version}, pool_mode transaction, default_pool_size ${CLIENTS}` : column.skipped}`);
@@ -474,6 +476,9 @@ console.log(`reference (measured earlier on this machine): pgbouncer 0.69× dire
 if (goalLines.length > 0) {
   console.log('');
   for (const line of goalLines) console.log(line);
+} else if (COLUMNS.includes('portcullis')) {
+  console.log('');
+  console.log('goal (portcullis ≥ 0.9× pgbouncer\'s TPS) not judged: no portcullis and pgbouncer figures for the same workload');
 }
 if (gateway) {
   console.log('');

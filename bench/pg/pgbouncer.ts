@@ -10,7 +10,8 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { findExecutable, freePort, OutputTail, run } from './proc.ts';
 
-export const PGBOUNCER_INSTALL_HINT = 'apt-get install -y pgbouncer  (Debian/Ubuntu; brew install pgbouncer on macOS)';
+/** How to get pgbouncer when it is missing (Debian/Ubuntu; `brew install pgbouncer` on macOS). */
+export const PGBOUNCER_INSTALL_HINT = 'apt-get install -y pgbouncer';
 
 export interface Pgbouncer {
   port: number;
@@ -111,9 +112,9 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
         clearTimeout(timer);
         reject(error);
       });
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`pgbouncer exited with code ${code}:\n${output.lastLines(20)}`));
+        reject(new Error(`pgbouncer ${signal ? `was killed by ${signal}` : `exited with code ${code}`}:\n${output.lastLines(20)}`));
       });
     });
   } catch (error) {

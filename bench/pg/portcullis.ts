@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { OutputTail, run } from './proc.ts';
@@ -53,6 +54,7 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   if (options.storeUrl) env.DATABASE_URL = options.storeUrl;
   else delete env.DATABASE_URL;
 
+  const started = performance.now();
   const child = spawn(process.execPath, [BIN, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = new OutputTail(64_000);
   let banner = '';
@@ -90,9 +92,11 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
         clearTimeout(timer);
         reject(error);
       });
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`portcullis serve exited with code ${code}:\n${output.lastLines(30)}`));
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const said = output.toString().trim() ? `:\n${output.lastLines(30)}` : ' (no output)';
+        reject(new Error(`portcullis serve ${how} ${((performance.now() - started) / 1000).toFixed(1)} s after start${said}`));
       });
     });
     const match = /postgres listening on 127\.0\.0\.1:(\d+)/.exec(banner);
