@@ -15,34 +15,19 @@ CREATE TABLE "db_sessions" (
 	"bytes_out" bigint DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "db_statements" (
-	"id" text PRIMARY KEY NOT NULL,
+CREATE TABLE "db_statement_batches" (
 	"session_id" text NOT NULL,
-	"seq" integer NOT NULL,
-	"started_at" timestamp with time zone NOT NULL,
-	"duration_ms" integer NOT NULL,
-	"protocol" text NOT NULL,
-	"text" text NOT NULL,
-	"verdict" text NOT NULL,
-	"rule" text,
-	"reason" text,
-	"approval_id" text,
-	"command_tag" text,
-	"rows_returned" bigint NOT NULL,
-	"rows_affected" bigint,
-	"masked_columns" jsonb NOT NULL,
-	"masked_values" integer NOT NULL,
-	"parameters" jsonb,
-	"error_code" text,
-	"error_message" text,
-	"rows" jsonb
+	"first_seq" integer NOT NULL,
+	"last_seq" integer NOT NULL,
+	"written_at" timestamp with time zone NOT NULL,
+	"statements" json NOT NULL,
+	CONSTRAINT "db_statement_batches_session_id_first_seq_pk" PRIMARY KEY("session_id","first_seq")
 );
 --> statement-breakpoint
 ALTER TABLE "agents" ADD COLUMN "db_scopes" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "agents" ADD COLUMN "db_read_scopes" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "agents" ADD COLUMN "scram_verifier" text;--> statement-breakpoint
 ALTER TABLE "approvals" ADD COLUMN "kind" text DEFAULT 'git' NOT NULL;--> statement-breakpoint
-ALTER TABLE "db_statements" ADD CONSTRAINT "db_statements_session_id_db_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."db_sessions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "db_statement_batches" ADD CONSTRAINT "db_statement_batches_session_id_db_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."db_sessions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "db_sessions_started_at_idx" ON "db_sessions" USING btree ("started_at");--> statement-breakpoint
-CREATE INDEX "db_sessions_agent_idx" ON "db_sessions" USING btree ("agent","started_at");--> statement-breakpoint
-CREATE INDEX "db_statements_session_idx" ON "db_statements" USING btree ("session_id","seq");
+CREATE INDEX "db_sessions_agent_idx" ON "db_sessions" USING btree ("agent","started_at");

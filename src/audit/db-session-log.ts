@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
-import { tables, type Database } from '../store/index.ts';
+import { tables, type Database, type RecordedDbStatement } from '../store/index.ts';
 
 /** Mirrors src/pg's seams structurally: the audit layer does not import protocol code. */
 export interface DbSessionOpening {
@@ -15,9 +15,9 @@ export interface DbSessionOpening {
   tls: boolean;
 }
 
-export type DbStatementRow = Omit<typeof tables.dbStatements.$inferInsert, 'id' | 'sessionId' | 'seq'>;
+export type DbStatementRow = Omit<RecordedDbStatement, 'seq' | 'startedAt'> & { startedAt: Date };
 export type RecordedDbSession = typeof tables.dbSessions.$inferSelect;
-export type RecordedDbStatement = typeof tables.dbStatements.$inferSelect;
+export type { RecordedDbStatement };
 
 export interface DbSessionLog {
   /** Written before the first statement runs; with a refusal the session is recorded as denied. */
@@ -31,25 +31,34 @@ export interface DbSessionLog {
   get(id: string): Promise<{ session: RecordedDbSession; statements: RecordedDbStatement[] } | null>;
 }
 
-/** Statements are written in batches: one INSERT per statement would cap the proxy at the store's write rate. */
-const BATCH_ROWS = 500;
-const BATCH_DELAY_MS = 100;
+/** A session's statements leave in batches of this many, or after this delay, whichever comes first. */
+const BATCH_STATEMENTS = 500;
+const BATCH_DELAY_MS = 200;
+const RETRY_DELAY_MS = 1_000;
 
 export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbSessionLog {
-  let buffer: Array<typeof tables.dbStatements.$inferInsert> = [];
+  /** Statements not yet written, per session, in order. */
+  const pending = new Map<string, StoredDbStatement[]>();
+  const sequences = new Map<string, number>();
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
   let failure: Error | null = null;
-  const sequences = new Map<string, number>();
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (buffer.length === 0) return flushing;
-    const batch = buffer;
-    buffer = [];
+    const batches = [...pending].filter(([, statements]) => statements.length > 0);
+    pending.clear();
+    if (batches.length === 0) return flushing;
+    const rows = batches.map(([sessionId, statements]) => ({
+      sessionId,
+      firstSeq: statements[0]!.seq,
+      lastSeq: statements[statements.length - 1]!.seq,
+      writtenAt: clock.now(),
+      statements,
+    }));
     flushing = flushing
-      .then(() => insertStatements(db, batch))
+      .then(() => db.insert(tables.dbStatementBatches).values(rows))
       .then(
         () => {
           failure = null;
@@ -59,9 +68,11 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
             hint: 'retry in a moment; an administrator can check the store',
             cause: error,
           });
-          log.error({ err: error, lost: batch.length }, 'recording database statements failed');
+          log.error({ err: error, lost: rows.length }, 'recording database statements failed');
           // Kept for the next attempt: the trail must not lose what already ran.
-          buffer = batch.concat(buffer);
+          for (const row of rows) pending.set(row.sessionId, [...row.statements, ...(pending.get(row.sessionId) ?? [])]);
+          // No statement runs while this fails, so nothing else would trigger the next attempt.
+          timer ??= setTimeout(() => void flush(), RETRY_DELAY_MS);
         },
       );
     return flushing;
@@ -87,8 +98,10 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
         record(statement) {
           const seq = (sequences.get(sessionId) ?? 0) + 1;
           sequences.set(sessionId, seq);
-          buffer.push({ id: newId(clock), sessionId, seq, ...statement });
-          if (buffer.length >= BATCH_ROWS) void flush();
+          const list = pending.get(sessionId) ?? [];
+          list.push(compact(statement, seq));
+          pending.set(sessionId, list);
+          if (list.length >= BATCH_STATEMENTS) void flush();
           else timer ??= setTimeout(() => void flush(), BATCH_DELAY_MS);
         },
       };
@@ -124,40 +137,55 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
       await flush();
       const [session] = await db.select().from(tables.dbSessions).where(eq(tables.dbSessions.id, id));
       if (!session) return null;
-      const statements = await db.select().from(tables.dbStatements).where(eq(tables.dbStatements.sessionId, id)).orderBy(asc(tables.dbStatements.seq));
-      return { session, statements };
+      const batches = await db.select().from(tables.dbStatementBatches).where(eq(tables.dbStatementBatches.sessionId, id)).orderBy(asc(tables.dbStatementBatches.firstSeq));
+      return { session, statements: batches.flatMap((batch) => batch.statements.map(expand)) };
     },
   };
 }
 
 /**
- * One statement for the whole batch, its rows as one JSON parameter: building a multi-row INSERT
- * through the query builder cost more CPU than the proxy itself under pgbench (measured).
+ * A statement as stored: empty and default fields left out, which halves what the store parses
+ * and keeps under load (most statements are allowed, unmasked, without error or parameters).
  */
-async function insertStatements(db: Database, batch: Array<typeof tables.dbStatements.$inferInsert>): Promise<void> {
-  const rows = batch.map((row) => ({
-    id: row.id,
-    session_id: row.sessionId,
-    seq: row.seq,
-    started_at: row.startedAt.toISOString(),
-    duration_ms: row.durationMs,
-    protocol: row.protocol,
-    text: row.text,
-    verdict: row.verdict,
-    rule: row.rule ?? null,
-    reason: row.reason ?? null,
-    approval_id: row.approvalId ?? null,
-    command_tag: row.commandTag ?? null,
-    rows_returned: row.rowsReturned,
-    rows_affected: row.rowsAffected ?? null,
-    masked_columns: row.maskedColumns,
-    masked_values: row.maskedValues,
-    parameters: row.parameters ?? null,
-    error_code: row.errorCode ?? null,
-    error_message: row.errorMessage ?? null,
-    rows: row.rows ?? null,
-  }));
-  await db.execute(sql`insert into db_statements select * from json_populate_recordset(null::db_statements, ${JSON.stringify(rows)}::json)`);
+type StoredDbStatement = Partial<RecordedDbStatement> & Pick<RecordedDbStatement, 'seq' | 'startedAt' | 'durationMs' | 'text'>;
+
+function compact(statement: DbStatementRow, seq: number): StoredDbStatement {
+  const stored: StoredDbStatement = { seq, startedAt: statement.startedAt.toISOString(), durationMs: statement.durationMs, text: statement.text };
+  if (statement.protocol !== 'simple') stored.protocol = statement.protocol;
+  if (statement.verdict !== 'allow') stored.verdict = statement.verdict;
+  if (statement.rule !== null) stored.rule = statement.rule;
+  if (statement.reason !== null) stored.reason = statement.reason;
+  if (statement.approvalId !== null) stored.approvalId = statement.approvalId;
+  if (statement.commandTag !== null) stored.commandTag = statement.commandTag;
+  if (statement.rowsReturned !== 0) stored.rowsReturned = statement.rowsReturned;
+  if (statement.rowsAffected !== null) stored.rowsAffected = statement.rowsAffected;
+  if (statement.maskedColumns.length > 0) stored.maskedColumns = statement.maskedColumns;
+  if (statement.maskedValues !== 0) stored.maskedValues = statement.maskedValues;
+  if (statement.parameters !== null && statement.parameters.length > 0) stored.parameters = statement.parameters;
+  if (statement.errorCode !== null) stored.errorCode = statement.errorCode;
+  if (statement.errorMessage !== null) stored.errorMessage = statement.errorMessage;
+  if (statement.rows !== null) stored.rows = statement.rows;
+  return stored;
+}
+
+function expand(stored: StoredDbStatement): RecordedDbStatement {
+  return {
+    protocol: 'simple',
+    verdict: 'allow',
+    rule: null,
+    reason: null,
+    approvalId: null,
+    commandTag: null,
+    rowsReturned: 0,
+    rowsAffected: null,
+    maskedColumns: [],
+    maskedValues: 0,
+    parameters: null,
+    errorCode: null,
+    errorMessage: null,
+    rows: null,
+    ...stored,
+  };
 }
 
 export interface DbSessionSummary {

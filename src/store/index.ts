@@ -1,4 +1,4 @@
 export { openStore, storeTargetFrom, MIGRATIONS_DIR, type Database, type Store, type StoreTarget } from './open.ts';
 export { readStoreLockOwner } from './lock.ts';
 export * as tables from './schema.ts';
-export type { ApprovalKind, RequestOutcome } from './schema.ts';
+export type { ApprovalKind, RecordedDbStatement, RequestOutcome } from './schema.ts';

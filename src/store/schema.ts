@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * An agent identity with its token. The token itself is never stored: only its sha256. A revoked
@@ -321,38 +321,50 @@ export const dbSessions = pgTable(
 
 export type SqlVerdictName = 'allow' | 'hold' | 'block';
 
+/** One statement an agent sent, as recorded (inside `db_statement_batches.statements`). */
+export interface RecordedDbStatement {
+  seq: number;
+  /** ISO time the statement arrived. */
+  startedAt: string;
+  durationMs: number;
+  /** `simple`, `extended` or `fastpath` (FunctionCall). */
+  protocol: string;
+  /** Its text with detected sensitive literals masked. */
+  text: string;
+  verdict: SqlVerdictName;
+  rule: string | null;
+  reason: string | null;
+  approvalId: string | null;
+  commandTag: string | null;
+  rowsReturned: number;
+  rowsAffected: number | null;
+  maskedColumns: string[];
+  maskedValues: number;
+  /** Bind parameters, sensitive ones redacted. */
+  parameters: Array<string | null> | null;
+  /** SQLSTATE and message (masked) when it failed, upstream or in the gateway. */
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** The first `sql.recordRows` rows as the agent saw them (masked). */
+  rows: Array<Array<string | null>> | null;
+}
+
 /**
- * One statement an agent sent, in order: its text with sensitive literals masked, the verdict and
- * rule, and what came back (row counts, masked cells). Bind parameters only ever redacted.
+ * A session's statements in order, written a batch per row: one row per statement made the store
+ * the proxy's bottleneck (PGlite spent a core inserting under pgbench). `json`, not `jsonb`: the
+ * batch is written once and read whole, so it is kept as sent.
  */
-export const dbStatements = pgTable(
-  'db_statements',
+export const dbStatementBatches = pgTable(
+  'db_statement_batches',
   {
-    id: text('id').primaryKey(),
     sessionId: text('session_id')
       .notNull()
       .references(() => dbSessions.id),
-    seq: integer('seq').notNull(),
-    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
-    durationMs: integer('duration_ms').notNull(),
-    /** `simple`, `extended`, `fastpath` (FunctionCall) or `copy`. */
-    protocol: text('protocol').notNull(),
-    text: text('text').notNull(),
-    verdict: text('verdict').$type<SqlVerdictName>().notNull(),
-    rule: text('rule'),
-    reason: text('reason'),
-    approvalId: text('approval_id'),
-    commandTag: text('command_tag'),
-    rowsReturned: bigint('rows_returned', { mode: 'number' }).notNull(),
-    rowsAffected: bigint('rows_affected', { mode: 'number' }),
-    maskedColumns: jsonb('masked_columns').$type<string[]>().notNull(),
-    maskedValues: integer('masked_values').notNull(),
-    parameters: jsonb('parameters').$type<Array<string | null>>(),
-    /** SQLSTATE and message (masked) when the statement failed, upstream or in the gateway. */
-    errorCode: text('error_code'),
-    errorMessage: text('error_message'),
-    /** The first `sql.recordRows` rows as the agent saw them (masked). */
-    rows: jsonb('rows').$type<Array<Array<string | null>>>(),
+    firstSeq: integer('first_seq').notNull(),
+    lastSeq: integer('last_seq').notNull(),
+    writtenAt: timestamp('written_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Each statement with its empty and default fields left out (src/audit/db-session-log.ts expands them). */
+    statements: json('statements').$type<Array<Partial<RecordedDbStatement> & Pick<RecordedDbStatement, 'seq' | 'startedAt' | 'durationMs' | 'text'>>>().notNull(),
   },
-  (t) => [index('db_statements_session_idx').on(t.sessionId, t.seq)],
+  (t) => [primaryKey({ columns: [t.sessionId, t.firstSeq] })],
 );
