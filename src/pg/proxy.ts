@@ -156,7 +156,7 @@ export function createPgProxy(deps: PgProxyDeps): PgProxy {
     const { pending, framer } = handshake.messages.detach();
     const key = cancelKeys.register(targets.get(database.name)!, upstream.backendKey);
     client.write(Buffer.concat([encodeAuthenticationOk(), ...upstream.parameterFrames, encodeBackendKeyData(key.processId, key.secretKey), encodeReadyForQuery('I')]));
-    let end: RelayEnd;
+    let end: RelayEnd | undefined;
     try {
       end = await startRelay({
         client,
@@ -173,9 +173,11 @@ export function createPgProxy(deps: PgProxyDeps): PgProxy {
         onBytes: (direction, count) => (direction === 'in' ? (bytesIn += count) : (bytesOut += count)),
       });
     } finally {
+      // A client gone mid-query would leave its statement running upstream until it finished.
+      if (end?.kind !== 'terminated') await cancelKeys.forward(key.processId, key.secretKey, deps.limits.upstreamTimeoutMs).catch(() => false);
       cancelKeys.unregister(key);
     }
-    const outcome = relayOutcome(end);
+    const outcome = relayOutcome(end!);
     if (end.kind === 'upstream-closed' || (end.kind === 'failed' && end.side === 'upstream')) {
       refuse(client, new PgRefusal('08006', `the upstream database ${database.name} closed the connection`, 'reconnect; if it persists, an administrator can check the database', 'FATAL'));
     } else if (end.kind === 'failed') {

@@ -88,6 +88,7 @@ interface Run {
   recordedRows: Array<Array<string | null>> | null;
   parameters: Array<string | null> | null;
   copyPlan: ResultPlan | null;
+  copyBinary: boolean;
 }
 
 interface Prepared {
@@ -162,6 +163,7 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     recordedRows: options.recordRows > 0 ? [] : null,
     parameters: null,
     copyPlan: null,
+    copyBinary: false,
   });
 
   const record = (run: Run, outcome: { tag?: string; error?: Map<string, string> | PgRefusal }) => {
@@ -450,6 +452,7 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     if (!current) return;
     copyRun = current.run;
     const response = decodeCopyResponse(message.body);
+    current.run.copyBinary = response.format === 1;
     return settle(masking.planCopy(current.run.part, response.columnFormats.length, response.format === 1), (plan) => {
       current.run.copyPlan = plan;
     });
@@ -457,6 +460,15 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
 
   const onCopyData = (message: PgMessage) => {
     const run = copyRun;
+    if (run && !run.copyBinary) {
+      // Text and CSV COPY send one row per CopyData, so sql.maxRows caps them like DataRows. A binary
+      // COPY's header and trailer ride in the same messages as rows: it is not capped.
+      run.rows++;
+      if (options.maxRows !== null && run.rows > options.maxRows) {
+        run.capped++;
+        return;
+      }
+    }
     if (!run?.copyPlan?.rowWork) return toClient(message.frame);
     const masked = masking.maskCopy(message.body, run.copyPlan);
     if (!masked.data) return toClient(message.frame);

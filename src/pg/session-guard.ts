@@ -219,10 +219,43 @@ function mentionsExecute(tree: ParseResult): boolean {
   return tree.stmts?.some((raw) => raw.stmt !== undefined && 'ExecuteStmt' in raw.stmt) ?? false;
 }
 
-/** In a read-only session, anything that could turn the read-only transaction mode off. */
+const READ_ONLY_SETTINGS = new Set(['transaction_read_only', 'default_transaction_read_only']);
+
+/**
+ * In a read-only session, anything that could turn the read-only transaction mode off: SET/RESET of
+ * the two settings (and SET SESSION CHARACTERISTICS / SET TRANSACTION … READ WRITE), BEGIN or START
+ * TRANSACTION READ WRITE, and set_config of them (or of a name not known until run time).
+ * Reading them (SHOW, current_setting) and the words inside literals are fine.
+ */
 function breaksReadOnly(tree: ParseResult): string | null {
-  const text = JSON.stringify(tree);
-  if (text.includes('transaction_read_only') || text.includes('SESSION CHARACTERISTICS')) return 'this session is read-only (--db-read): the transaction read-only mode cannot be changed';
-  if (text.includes('"set_config"')) return 'this session is read-only (--db-read): set_config is not allowed';
-  return null;
+  let breach: string | null = null;
+  const visit = (value: unknown): void => {
+    if (breach !== null || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) return value.forEach(visit);
+    const node = value as Record<string, unknown>;
+    const set = node.VariableSetStmt as { name?: string; args?: unknown[] } | undefined;
+    if (set && (READ_ONLY_SETTINGS.has(set.name ?? '') || setsReadWrite(set.args))) {
+      breach = 'this session is read-only (--db-read): the transaction read-only mode cannot be changed';
+    }
+    const transaction = node.TransactionStmt as { options?: unknown[] } | undefined;
+    if (transaction && setsReadWrite(transaction.options)) breach = 'this session is read-only (--db-read): transactions cannot be READ WRITE';
+    const call = node.FuncCall as { funcname?: Array<{ String?: { sval?: string } }>; args?: unknown[] } | undefined;
+    if (call && call.funcname?.[call.funcname.length - 1]?.String?.sval === 'set_config') {
+      const setting = (call.args?.[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+      if (setting === undefined || READ_ONLY_SETTINGS.has(setting.toLowerCase())) breach = 'this session is read-only (--db-read): set_config cannot change the read-only mode';
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(tree.stmts);
+  return breach;
+}
+
+/** A `transaction_read_only` DefElem whose value is false (READ WRITE). */
+function setsReadWrite(options: unknown[] | undefined): boolean {
+  return (options ?? []).some((option) => {
+    const element = (option as { DefElem?: { defname?: string; arg?: unknown } }).DefElem;
+    if (element?.defname !== 'transaction_read_only') return false;
+    const constant = (element.arg as { A_Const?: { ival?: { ival?: number } } } | undefined)?.A_Const;
+    return (constant?.ival?.ival ?? 0) === 0;
+  });
 }
