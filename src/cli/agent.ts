@@ -61,8 +61,16 @@ export function registerAgentCommands(program: Command, loadConfig: ConfigLoader
       if (options.json) return printJson(agents);
       if (agents.length === 0) return void process.stdout.write('no agents yet: portcullis agent add NAME --read PATTERN\n');
       printTable([
-        ['NAME', 'STATUS', 'READ', 'WRITE', 'EXPIRES', 'CREATED'],
-        ...agents.map((a) => [a.name, a.status, a.read.join(',') || '-', a.write.join(',') || '-', a.expiresAt ?? 'never', a.createdAt]),
+        ['NAME', 'STATUS', 'READ', 'WRITE', 'DATABASES', 'EXPIRES', 'CREATED'],
+        ...agents.map((a) => [
+          a.name,
+          a.status,
+          a.read.join(',') || '-',
+          a.write.join(',') || '-',
+          [...a.db, ...a.dbRead.map((name) => `${name} (read-only)`)].join(',') || '-',
+          a.expiresAt ?? 'never',
+          a.createdAt,
+        ]),
       ]);
     });
 

@@ -9,7 +9,7 @@ export function registerApprovalCommands(program: Command, loadConfig: ConfigLoa
 
   approvals
     .command('list')
-    .description('held pushes, newest first')
+    .description('held pushes and held SQL statements, newest first')
     .option('--status <status>', 'pending | approved | denied | expired | applied | stale')
     .option('--json', 'print JSON')
     .action(async (options: { status?: string; json?: boolean }) => {
@@ -18,15 +18,23 @@ export function registerApprovalCommands(program: Command, loadConfig: ConfigLoa
       if (options.json) return printJson(rows);
       if (rows.length === 0) return void process.stdout.write(`no ${options.status ?? ''} approvals\n`.replace('no  ', 'no '));
       printTable([
-        ['ID', 'STATUS', 'AGENT', 'REPO', 'REF', 'COMMIT', 'WHY', 'EXPIRES'],
-        ...rows.map((a) => [a.id, a.status, a.agent, `${a.remote}/${a.owner}/${a.repo}`, a.ref, a.newOid.slice(0, 12), a.reasons.join('; '), String(a.expiresAt)]),
+        ['ID', 'STATUS', 'AGENT', 'TARGET', 'WHAT', 'WHY', 'EXPIRES'],
+        ...rows.map((a) =>
+          a.kind === 'sql'
+            ? [a.id, a.status, a.agent, `db:${a.owner}`, truncate(String(a.summary.statement ?? a.ref), 60), a.reasons.join('; '), String(a.expiresAt)]
+            : [a.id, a.status, a.agent, `${a.remote}/${a.owner}/${a.repo}`, `${a.ref} ${a.newOid.slice(0, 12)}`, a.reasons.join('; '), String(a.expiresAt)],
+        ),
       ]);
     });
 
   for (const verb of ['approve', 'deny'] as const) {
     approvals
       .command(verb)
-      .description(verb === 'approve' ? 'approve a held push: the protected ref moves to the held commit' : 'deny a held push: the held branch is removed')
+      .description(
+        verb === 'approve'
+          ? 'approve a hold: a held push moves the protected ref to the held commit; a held SQL statement may then run once'
+          : 'deny a hold: a held push loses its held branch; a held SQL statement stays refused',
+      )
       .argument('<id>', 'approval id (printed by git push, listed by approvals list)')
       .requiredOption('--as <reviewer>', 'who decides (recorded); never the agent that pushed')
       .option('--comment <text>', 'why (recorded)')
@@ -64,7 +72,18 @@ export function registerApprovalCommands(program: Command, loadConfig: ConfigLoa
     });
 }
 
+function truncate(text: string, length: number): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > length ? `${line.slice(0, length - 1)}…` : line;
+}
+
 function describeOutcome(approval: StoredApproval): string {
+  if (approval.kind === 'sql') {
+    const statement = truncate(String(approval.summary.statement ?? ''), 80);
+    if (approval.status === 'approved') return `approved ${approval.id}: ${approval.agent} may run this statement once on ${approval.owner} (same text): ${statement}`;
+    if (approval.status === 'denied') return `denied ${approval.id}: the statement stays refused: ${statement}`;
+    return `approval ${approval.id} is ${approval.status}`;
+  }
   const target = `${approval.ref} of ${approval.remote}/${approval.owner}/${approval.repo}`;
   switch (approval.status) {
     case 'applied':

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { DbSessionLog } from '../audit/index.ts';
 import type { DatabaseConfig } from '../config/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import { decideDatabaseAccess } from '../policy/index.ts';
@@ -11,7 +12,7 @@ import { CancelKeys } from './cancel-keys.ts';
 import { asRefusal, PgRefusal } from './refusal.ts';
 import { refusalFields } from './refusal-fields.ts';
 import { startRelay, type RelayEnd } from './relay.ts';
-import type { ResultMasking, StatementGuard, StatementRecorder } from './session-seams.ts';
+import type { ResultMasking, StatementGuard } from './session-seams.ts';
 import type { ClientStartup } from './startup-parameters.ts';
 import { connectUpstream, parseUpstreamUrl, type UpstreamTarget } from './upstream.ts';
 
@@ -30,23 +31,6 @@ export interface SessionContext {
   readOnly: boolean;
   /** Sends a NoticeResponse to the client now (e.g. "held for approval, waiting"). */
   notice(message: string): void;
-}
-
-export interface DbSessionOpening {
-  agent: string | null;
-  authMethod: 'scram' | 'password' | 'oidc' | null;
-  sourceAddress: string;
-  database: string;
-  applicationName: string | null;
-  readOnly: boolean;
-  tls: boolean;
-}
-
-/** The store side of database sessions (src/audit): written before the first statement runs. */
-export interface DbSessionLog {
-  open(session: DbSessionOpening, refusal?: PgRefusal): Promise<string>;
-  statements(sessionId: string): StatementRecorder;
-  close(sessionId: string, end: { outcome: 'ok' | 'client_error' | 'upstream_error' | 'aborted'; error: string | null; bytesIn: number; bytesOut: number }): Promise<void>;
 }
 
 export interface PgProxyDeps {

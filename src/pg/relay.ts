@@ -10,6 +10,7 @@ import {
   decodeExecute,
   decodeFunctionCall,
   decodeNoticeFields,
+  decodeNotificationResponse,
   decodeParse,
   decodeQuery,
   decodeReadyForQuery,
@@ -21,6 +22,7 @@ import {
   encodeMessage,
   encodeNoticeFieldsFrom,
   encodeNoticeResponse,
+  encodeNotificationResponse,
   encodeParse,
   encodeQuery,
   rowCountOf,
@@ -533,8 +535,14 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
         }
         return toClient(message.frame);
       }
+      case BackendType.NotificationResponse: {
+        // NOTIFY payloads are values too: the detectors run on them like on any text result.
+        const notification = decodeNotificationResponse(message.body);
+        const payload = masking.redactText(notification.payload);
+        return toClient(payload === notification.payload ? message.frame : encodeNotificationResponse(notification.processId, notification.channel, payload));
+      }
       default:
-        // ParameterStatus, ParameterDescription, NotificationResponse, CopyInResponse, CopyDone, BackendKeyData.
+        // ParameterStatus, ParameterDescription, CopyInResponse, CopyDone, BackendKeyData.
         return toClient(message.frame);
     }
   };

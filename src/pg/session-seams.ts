@@ -1,3 +1,4 @@
+import type { DbStatementRow } from '../audit/index.ts';
 import type { RowField } from './codec/index.ts';
 import type { PgRefusal } from './refusal.ts';
 
@@ -66,25 +67,8 @@ export interface ResultMasking {
   rowText(body: Buffer, fields: readonly RowField[]): Array<string | null>;
 }
 
-export interface StatementRecord {
-  protocol: 'simple' | 'extended' | 'fastpath';
-  text: string;
-  verdict: Verdict;
-  rule: string | null;
-  reason: string | null;
-  approvalId: string | null;
-  startedAt: Date;
-  durationMs: number;
-  commandTag: string | null;
-  rowsReturned: number;
-  rowsAffected: number | null;
-  maskedColumns: string[];
-  maskedValues: number;
-  parameters: Array<string | null> | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  rows: Array<Array<string | null>> | null;
-}
+/** One statement as it goes on the record (the audit layer's shape). */
+export type StatementRecord = DbStatementRow;
 
 export interface StatementRecorder {
   record(statement: StatementRecord): void;

@@ -164,9 +164,9 @@ describe('while the gateway runs (through its control socket)', () => {
     const list = await cli(['agent', 'list']);
     expect(list.code).toBe(0);
     const rows = list.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^NAME\s+STATUS\s+READ\s+WRITE\s+EXPIRES\s+CREATED$/);
-    expect(rows.find((row) => row.startsWith('ci-bot '))).toMatch(/^ci-bot\s+active\s+local\/acme\/\*\s+-\s+never\s/);
-    expect(rows.find((row) => row.startsWith('retired '))).toMatch(/^retired\s+revoked\s+-\s+local\/acme\/app\s+never\s/);
+    expect(rows[0]).toMatch(/^NAME\s+STATUS\s+READ\s+WRITE\s+DATABASES\s+EXPIRES\s+CREATED$/);
+    expect(rows.find((row) => row.startsWith('ci-bot '))).toMatch(/^ci-bot\s+active\s+local\/acme\/\*\s+-\s+-\s+never\s/);
+    expect(rows.find((row) => row.startsWith('retired '))).toMatch(/^retired\s+revoked\s+-\s+local\/acme\/app\s+-\s+never\s/);
   });
 
   it('admin token --json prints a token the REST API accepts; sessions show of an unknown id is a clear error', async () => {

@@ -136,6 +136,21 @@ describe('PostgreSQL proxy: inline masking', () => {
     }
   });
 
+  it('NOTIFY payloads are values too: a detected email is masked before the listener sees it', async () => {
+    const listener = await fx.client();
+    const sender = await fx.client();
+    try {
+      const received = new Promise<string | undefined>((resolve) => listener.on('notification', (message) => resolve(message.payload)));
+      await listener.query('listen customer_events');
+      await sender.query(`select pg_notify('customer_events', 'signed up: ${EMAILS[1]}')`);
+      const payload = await received;
+      expect(payload).toMatch(/^signed up: /);
+      expect(leaks([payload])).toEqual([]);
+    } finally {
+      await Promise.all([listener.end(), sender.end()]);
+    }
+  });
+
   it('postgres.js (extended protocol, pipelined) sees masked values too, and the hash style is stable', async () => {
     const sql = postgres({ host: '127.0.0.1', port: fx.port, user: 'coder', password: fx.token, database: 'app', max: 1, onnotice: () => undefined });
     try {
