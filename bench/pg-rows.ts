@@ -1,8 +1,9 @@
 /**
  * `npm run bench:pg-rows`: one large result streamed to psql, straight from PostgreSQL and through
  * portcullis, alternating; prints the time ratio and the gateway's memory while the rows flow.
- * Two queries: a result with no sensitive column (forwarded untouched) and one whose `email` column
- * is masked in every row (the per-row masking path). Options: --rows N (default 2,000,000), --runs N.
+ * Three queries, one per path a row can take: `untouched` (numbers and times only: DataRows leave
+ * as they came, no per-row work), `detected` (a text digest every value detector reads) and
+ * `masked` (an `email` column masked in every row). Options: --rows N (default 2,000,000), --runs N.
  */
 import { execFile } from 'node:child_process';
 import postgres from 'postgres';
@@ -17,8 +18,9 @@ const adminUrl = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.
 const database = 'portcullis_bench_rows';
 
 const queries = {
-  plain: `select g as id, md5(g::text) as digest, now() as at from generate_series(1, ${rows}) g`,
-  masked: `select g as id, 'user' || g || '@example.com' as email, md5(g::text) as digest from generate_series(1, ${rows}) g`,
+  untouched: `select g as id, g * 2.5 as amount, now() as at from generate_series(1, ${rows}) g`,
+  detected: `select g as id, md5(g::text) as digest from generate_series(1, ${rows}) g`,
+  masked: `select g as id, 'user' || g || '@example.com' as email from generate_series(1, ${rows}) g`,
 };
 
 function psql(port: number, user: string, password: string, query: string): Promise<number> {
@@ -66,7 +68,7 @@ try {
     }
     const ratio = median(through) / median(direct);
     process.stdout.write(
-      `${name.padEnd(7)} ${rows.toLocaleString('en')} rows: direct ${median(direct).toFixed(0)} ms, portcullis ${median(through).toFixed(0)} ms, ratio ${ratio.toFixed(2)}, gateway RSS growth while streaming ≤ ${Math.round(peakGrowthKb / 1024)} MB\n`,
+      `${name.padEnd(9)} ${rows.toLocaleString('en')} rows: direct ${median(direct).toFixed(0)} ms, portcullis ${median(through).toFixed(0)} ms, ratio ${ratio.toFixed(2)}, gateway RSS growth while streaming ≤ ${Math.round(peakGrowthKb / 1024)} MB\n`,
     );
   }
 } finally {

@@ -368,29 +368,34 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     while (expected.length > 0 && expected[0]!.kind !== 'sync') expected.shift();
   };
 
+  /** The hot path: one call per row of every result, so no closure or object per row once planned. */
+  const forwardRow = (run: Run, message: PgMessage) => {
+    run.rows++;
+    if (options.maxRows !== null && run.rows > options.maxRows) {
+      run.capped++;
+      return;
+    }
+    let frame = message.frame;
+    if (run.plan!.rowWork) {
+      const masked = masking.maskRow(message.body, run.plan!);
+      if (masked.body) {
+        frame = encodeMessage(BackendType.DataRow, masked.body);
+        run.maskedValues += masked.masked;
+      }
+    }
+    if (run.recordedRows && run.recordedRows.length < options.recordRows) {
+      run.recordedRows.push(masking.rowText(frame.subarray(5), run.fields ?? []));
+    }
+    toClient(frame);
+  };
+
   const onDataRow = (message: PgMessage): void | Promise<void> => {
-    const current = currentRun();
-    if (!current) return toClient(message.frame);
-    const { run, fields } = current;
-    return settle(ensurePlan(run, fields), () => {
-      run.rows++;
-      if (options.maxRows !== null && run.rows > options.maxRows) {
-        run.capped++;
-        return;
-      }
-      let frame = message.frame;
-      if (run.plan!.rowWork) {
-        const masked = masking.maskRow(message.body, run.plan!);
-        if (masked.body) {
-          frame = encodeMessage(BackendType.DataRow, masked.body);
-          run.maskedValues += masked.masked;
-        }
-      }
-      if (run.recordedRows && run.recordedRows.length < options.recordRows) {
-        run.recordedRows.push(masking.rowText(frame.subarray(5), run.fields ?? []));
-      }
-      toClient(frame);
-    });
+    const head = expected[0];
+    const run = head?.kind === 'query' ? head.runs[head.index] : head?.kind === 'execute' ? head.run : undefined;
+    if (!run) return toClient(message.frame);
+    if (run.plan) return forwardRow(run, message);
+    const fields = head!.kind === 'execute' ? (run.fields ?? portalFields(head!.portal)) : run.fields;
+    return settle(ensurePlan(run, fields), () => forwardRow(run, message));
   };
 
   const onRowDescription = (message: PgMessage): void | Promise<void> => {

@@ -33,7 +33,13 @@ interface Shape {
   dollar: boolean;
   /** '=', ':', '>' or '-': the separators of assignments, URLs and command-line flags. */
   separator: boolean;
-  digits: number;
+  /**
+   * Most digits in one run of digits joined by spaces or dashes: cards (13+) and SSNs (9) live in
+   * such runs, so a hex digest with 20 digits scattered between letters needs neither finder.
+   */
+  digitRun: number;
+  /** Digits in the run being read. */
+  currentDigits: number;
   /** Longest run of base64/base64url characters (which also covers hex and JWT segments). */
   run: number;
   /** The run being read. */
@@ -47,17 +53,23 @@ interface Shape {
  * contract that follows: detectShaped(text) reads this shape, so it must come right after a
  * prefilter call (mayContainSensitive / bytesMayContainSensitive) on the same value.
  */
-const shape: Shape = { at: false, dollar: false, separator: false, digits: 0, run: 0, current: 0, length: 0 };
+const shape: Shape = { at: false, dollar: false, separator: false, digitRun: 0, currentDigits: 0, run: 0, current: 0, length: 0 };
 
 function isRunChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45 || c === 61;
 }
 
 function note(c: number): void {
-  if (c >= 48 && c <= 57) shape.digits += 1;
-  else if (c === 64) shape.at = true;
-  else if (c === 36) shape.dollar = true;
-  else if (c === 61 || c === 58 || c === 62 || c === 45) shape.separator = true;
+  if (c >= 48 && c <= 57) {
+    shape.currentDigits += 1;
+    if (shape.currentDigits > shape.digitRun) shape.digitRun = shape.currentDigits;
+  } else {
+    // Spaces and dashes join digit groups; anything else ends the run.
+    if (c !== 32 && c !== 45) shape.currentDigits = 0;
+    if (c === 64) shape.at = true;
+    else if (c === 36) shape.dollar = true;
+    else if (c === 61 || c === 58 || c === 62 || c === 45) shape.separator = true;
+  }
   if (isRunChar(c)) {
     shape.current += 1;
     if (shape.current > shape.run) shape.run = shape.current;
@@ -68,7 +80,7 @@ function note(c: number): void {
 
 function reset(length: number): void {
   shape.at = shape.dollar = shape.separator = false;
-  shape.digits = shape.run = shape.current = 0;
+  shape.digitRun = shape.currentDigits = shape.run = shape.current = 0;
   shape.length = length;
 }
 
@@ -77,8 +89,8 @@ function shapeAllows(enabled: DetectorSet): boolean {
   if (shape.length < 6) return false;
   return (
     ((enabled & BIT.email) !== 0 && shape.at) ||
-    ((enabled & BIT.card) !== 0 && shape.digits >= 13) ||
-    ((enabled & BIT.ssn) !== 0 && shape.digits >= 9) ||
+    ((enabled & BIT.card) !== 0 && shape.digitRun >= 13) ||
+    ((enabled & BIT.ssn) !== 0 && shape.digitRun >= 9) ||
     ((enabled & BIT['password-hash']) !== 0 && shape.dollar) ||
     ((enabled & BIT.secret) !== 0 && shape.length >= 8 && (shape.separator || shape.run >= 12)) ||
     (enabled !== 0 && shape.run >= 16) // JWTs and encoded values
@@ -127,13 +139,13 @@ export function containsSensitive(text: string, enabled: DetectorSet): boolean {
 
 /** Runs the detectors the current shape allows (the shape must be of `text`). */
 function runPlain(text: string, enabled: DetectorSet, out: SensitiveSpan[]): void {
-  const { at, dollar, digits, separator, run, length } = shape;
+  const { at, dollar, digitRun, separator, run, length } = shape;
   const add = (detector: DetectorName, found: Array<[number, number]>) => {
     for (const [start, end] of found) out.push({ detector, start, end });
   };
   if (enabled & BIT.email && at) add('email', findEmails(text));
-  if (enabled & BIT.card && digits >= 13) add('card', findCardNumbers(text));
-  if (enabled & BIT.ssn && digits >= 9) add('ssn', findSsns(text));
+  if (enabled & BIT.card && digitRun >= 13) add('card', findCardNumbers(text));
+  if (enabled & BIT.ssn && digitRun >= 9) add('ssn', findSsns(text));
   if (enabled & BIT.jwt && run >= 16) add('jwt', findJwts(text));
   if (enabled & BIT['password-hash'] && dollar) add('password-hash', findPasswordHashes(text));
   if (enabled & BIT.secret && length >= 8 && (separator || run >= 12)) add('secret', findSecrets(text));
