@@ -9,5 +9,5 @@ export {
   type SessionRecorder,
   type SessionStart,
 } from './session-recorder.ts';
-export { createMetrics, type GitRequestObservation, type Metrics } from './metrics.ts';
+export { createMetrics, type DbStatementObservation, type GitRequestObservation, type Metrics } from './metrics.ts';
 export { createDbSessionLog, summarizeDbSession, type DbSessionSummary, type DbSessionLog, type DbSessionOpening, type DbStatementRow, type RecordedDbSession, type RecordedDbStatement } from './db-session-log.ts';

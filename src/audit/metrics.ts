@@ -1,6 +1,7 @@
 /**
  * Prometheus text exposition (https://prometheus.io/docs/instrumenting/exposition_formats/) of the
- * gateway's git traffic: requests, bytes and durations by service, endpoint and outcome.
+ * gateway's git traffic (requests, bytes and durations by service, endpoint and outcome) and its
+ * database traffic (statements by database and verdict, masked values, open connections).
  */
 export interface GitRequestObservation {
   service: string;
@@ -11,8 +12,17 @@ export interface GitRequestObservation {
   durationMs: number;
 }
 
+export interface DbStatementObservation {
+  database: string;
+  verdict: string;
+  maskedValues: number;
+}
+
 export interface Metrics {
   observeGitRequest(observation: GitRequestObservation): void;
+  observeDbStatement(observation: DbStatementObservation): void;
+  /** Where the open database connection count is read at each scrape. */
+  countDbConnectionsWith(count: () => number): void;
   render(): string;
 }
 
@@ -28,8 +38,22 @@ interface Series {
 
 export function createMetrics(): Metrics {
   const series = new Map<string, Series>();
+  const statements = new Map<string, { count: number; masked: number }>();
+  let dbConnections: (() => number) | null = null;
 
   return {
+    observeDbStatement(o) {
+      const key = labels({ database: o.database, verdict: o.verdict });
+      const s = statements.get(key) ?? { count: 0, masked: 0 };
+      s.count += 1;
+      s.masked += o.maskedValues;
+      statements.set(key, s);
+    },
+
+    countDbConnectionsWith(count) {
+      dbConnections = count;
+    },
+
     observeGitRequest(o) {
       const key = labels({ service: o.service, endpoint: o.endpoint, outcome: o.outcome });
       let s = series.get(key);
@@ -62,6 +86,13 @@ export function createMetrics(): Metrics {
         `portcullis_git_request_duration_seconds_sum{${k}} ${s.durationSum}`,
         `portcullis_git_request_duration_seconds_count{${k}} ${s.requests}`,
       ]);
+      lines.push('# HELP portcullis_db_statements_total Statements agents sent through the PostgreSQL proxy, by verdict.', '# TYPE portcullis_db_statements_total counter');
+      for (const [key, s] of statements) lines.push(`portcullis_db_statements_total{${key}} ${s.count}`);
+      lines.push('# HELP portcullis_db_masked_values_total Result values masked before they reached an agent.', '# TYPE portcullis_db_masked_values_total counter');
+      for (const [key, s] of statements) lines.push(`portcullis_db_masked_values_total{${key}} ${s.masked}`);
+      if (dbConnections) {
+        lines.push('# HELP portcullis_db_connections Open client connections to the PostgreSQL proxy.', '# TYPE portcullis_db_connections gauge', `portcullis_db_connections ${dbConnections()}`);
+      }
       return lines.join('\n') + '\n';
     },
   };

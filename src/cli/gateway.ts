@@ -109,6 +109,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
         authenticator,
         databases: config.databases,
         sessions: dbSessions,
+        metrics,
         services: (context) => sessionServices.services(context),
         tls: config.listen.pgTls ? await pgTlsContext(config.listen.pgTls) : null,
         log,

@@ -55,6 +55,8 @@ export function createHoldDecisions(deps: HoldDecisionDeps): HoldDecisions {
 
   /** Drops what the hold left behind: its objects kept in the gateway, its held branch upstream. */
   const removeHeldBranch = async (approval: StoredApproval, known?: Mirror) => {
+    // Held SQL statements share the approval store (and its expiry) but have no branch upstream.
+    if (approval.kind !== 'git') return;
     await rm(path.dirname(heldObjectsDir(deps.dataDir, approval.id)), { recursive: true, force: true });
     const mirror = known ?? (await mirrorOf(approval));
     if (!(await mirror.refs()).has(approval.heldRef)) return;

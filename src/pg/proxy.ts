@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import type { DbSessionLog } from '../audit/index.ts';
+import type { DbSessionLog, Metrics } from '../audit/index.ts';
 import type { DatabaseConfig } from '../config/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import { decideDatabaseAccess } from '../policy/index.ts';
@@ -12,7 +12,7 @@ import { CancelKeys } from './cancel-keys.ts';
 import { asRefusal, PgRefusal } from './refusal.ts';
 import { refusalFields } from './refusal-fields.ts';
 import { startRelay, type RelayEnd } from './relay.ts';
-import type { ResultMasking, StatementGuard } from './session-seams.ts';
+import type { ResultMasking, StatementGuard, StatementRecorder } from './session-seams.ts';
 import type { ClientStartup } from './startup-parameters.ts';
 import { connectUpstream, parseUpstreamUrl, type UpstreamTarget } from './upstream.ts';
 
@@ -37,6 +37,7 @@ export interface PgProxyDeps {
   authenticator: Authenticator;
   databases: readonly DatabaseConfig[];
   sessions: DbSessionLog;
+  metrics: Metrics;
   services(context: SessionContext): Promise<SessionServices>;
   tls: SecureContext | null;
   log: Logger;
@@ -51,6 +52,7 @@ export interface PgProxy {
 }
 
 export function createPgProxy(deps: PgProxyDeps): PgProxy {
+  deps.metrics.countDbConnectionsWith(() => open.size);
   const targets = new Map<string, UpstreamTarget>(deps.databases.map((database) => [database.name, parseUpstreamUrl(database.name, database.url)]));
   const cancelKeys = new CancelKeys();
   const decoySecret = randomBytes(32);
@@ -151,7 +153,7 @@ export function createPgProxy(deps: PgProxyDeps): PgProxy {
         upstreamPending: upstream.pending,
         guard: services.guard,
         masking: services.masking,
-        recorder: deps.sessions.statements(sessionId),
+        recorder: observed(deps.sessions.statements(sessionId), deps.metrics, database.name),
         maxRows: services.maxRows,
         recordRows: services.recordRows,
         onBytes: (direction, count) => (direction === 'in' ? (bytesIn += count) : (bytesOut += count)),
@@ -198,6 +200,15 @@ export function createPgProxy(deps: PgProxyDeps): PgProxy {
     },
     get connections() {
       return open.size;
+    },
+  };
+}
+
+function observed(recorder: StatementRecorder, metrics: Metrics, database: string): StatementRecorder {
+  return {
+    record(statement) {
+      metrics.observeDbStatement({ database, verdict: statement.verdict, maskedValues: statement.maskedValues });
+      recorder.record(statement);
     },
   };
 }

@@ -183,5 +183,9 @@ describe('PostgreSQL proxy: clients and protocols', () => {
     const select = detail.statements.find((s) => s.text.startsWith('select id'));
     expect(select).toMatchObject({ verdict: 'allow', rowsReturned: 3 });
     expect(detail.statements.find((s) => s.text === 'drop table items')).toMatchObject({ verdict: 'block', rule: 'drop' });
+    const metrics = await (await fetch(`${fx.gateway.url}/metrics`)).text();
+    expect(Number(/portcullis_db_statements_total\{database="app",verdict="block"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/portcullis_db_statements_total\{database="app",verdict="allow"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(5);
+    expect(metrics).toMatch(/^portcullis_db_connections \d+$/m);
   });
 });

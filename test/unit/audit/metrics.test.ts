@@ -8,6 +8,8 @@ const FAMILIES = [
   ['portcullis_git_received_bytes_total', 'counter'],
   ['portcullis_git_sent_bytes_total', 'counter'],
   ['portcullis_git_request_duration_seconds', 'histogram'],
+  ['portcullis_db_statements_total', 'counter'],
+  ['portcullis_db_masked_values_total', 'counter'],
 ] as const;
 
 function observation(overrides: Partial<GitRequestObservation> = {}): GitRequestObservation {
@@ -33,6 +35,22 @@ describe('createMetrics().render()', () => {
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.trimEnd().split('\n');
     expect(lines).toEqual(FAMILIES.flatMap(([name, type]) => [expect.stringMatching(new RegExp(`^# HELP ${name} \\S`)), `# TYPE ${name} ${type}`]));
+  });
+
+  it('counts database statements by database and verdict, masked values, and reads the open connection count at each scrape', () => {
+    const metrics = createMetrics();
+    let open = 3;
+    metrics.countDbConnectionsWith(() => open);
+    metrics.observeDbStatement({ database: 'app', verdict: 'allow', maskedValues: 2 });
+    metrics.observeDbStatement({ database: 'app', verdict: 'allow', maskedValues: 1 });
+    metrics.observeDbStatement({ database: 'app', verdict: 'block', maskedValues: 0 });
+    const text = metrics.render();
+    expect(text).toContain('portcullis_db_statements_total{database="app",verdict="allow"} 2\n');
+    expect(text).toContain('portcullis_db_statements_total{database="app",verdict="block"} 1\n');
+    expect(text).toContain('portcullis_db_masked_values_total{database="app",verdict="allow"} 3\n');
+    expect(text).toContain('portcullis_db_connections 3\n');
+    open = 1;
+    expect(metrics.render()).toContain('portcullis_db_connections 1\n');
   });
 
   it('puts each family’s samples right after its HELP and TYPE lines', () => {
