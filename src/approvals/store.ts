@@ -5,6 +5,7 @@ import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
 import { tables, type ApprovalKind, type Database } from '../store/index.ts';
 import { transition, type Approval, type ApprovalEvent } from './state.ts';
+import { appendAuditEvent, type AuditAppender } from '../audit/events.ts';
 
 export interface HoldRequest {
   /** Default `git`; a `sql` hold names the database as `owner` and the statement's sha256 as `newOid`. */
@@ -54,7 +55,7 @@ export interface ApprovalStore {
   consumeSqlApproval(agent: string, database: string, statementSha256: string, windowMs: number): Promise<StoredApproval | null>;
 }
 
-export function createApprovalStore(db: Database, clock: Clock): ApprovalStore {
+export function createApprovalStore(db: Database, clock: Clock, audit?: AuditAppender): ApprovalStore {
   const load = async (id: string): Promise<StoredApproval> => {
     const [row] = await db.select().from(tables.approvals).where(eq(tables.approvals.id, id));
     if (!row) {
@@ -63,8 +64,10 @@ export function createApprovalStore(db: Database, clock: Clock): ApprovalStore {
     return fromRow(row);
   };
 
-  const record = (approvalId: string, type: string, actor: string | null, details: Record<string, unknown>) =>
-    db.insert(tables.approvalEvents).values({ id: newId(clock), approvalId, type, actor, at: clock.now(), details });
+  const record = async (approvalId: string, type: string, actor: string | null, details: Record<string, unknown>) => {
+    await db.insert(tables.approvalEvents).values({ id: newId(clock), approvalId, type, actor, at: clock.now(), details });
+    if (audit) await appendAuditEvent(audit, 'approval.event', { actor, subject: approvalId, data: { approvalId, event: type, details } });
+  };
 
   const store: ApprovalStore = {
     async createHold(request) {

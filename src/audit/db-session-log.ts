@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
 import { tables, type Database, type RecordedDbStatement } from '../store/index.ts';
+import { appendAuditEvent, recordSha256, type AuditAppender } from './events.ts';
 
 /** Mirrors src/pg's seams structurally: the audit layer does not import protocol code. */
 export interface DbSessionOpening {
@@ -36,20 +37,58 @@ const BATCH_STATEMENTS = 500;
 const BATCH_DELAY_MS = 200;
 const RETRY_DELAY_MS = 1_000;
 
-export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbSessionLog {
+export function createDbSessionLog(db: Database, clock: Clock, log: Logger, audit?: AuditAppender): DbSessionLog {
   /** Statements not yet written, per session, in order. */
   const pending = new Map<string, StoredDbStatement[]>();
   const sequences = new Map<string, number>();
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
   let failure: Error | null = null;
+  /** Batches stored but not yet bound into the audit chain. */
+  const unbound: Array<{ sessionId: string; firstSeq: number; lastSeq: number; statements: StoredDbStatement[] }> = [];
+
+  const bindPending = async (): Promise<void> => {
+    while (audit && unbound.length > 0) {
+      const batch = unbound[0]!;
+      await appendAuditEvent(audit, 'pg.statements', {
+        actor: null,
+        subject: batch.sessionId,
+        data: {
+          sessionId: batch.sessionId,
+          firstSeq: batch.firstSeq,
+          lastSeq: batch.lastSeq,
+          statementsSha256: recordSha256(batch.statements),
+          blocked: batch.statements.filter((statement) => statement.verdict === 'block').length,
+          held: batch.statements.filter((statement) => statement.verdict === 'hold').length,
+        },
+      });
+      unbound.shift();
+    }
+    if (!audit) unbound.length = 0;
+  };
+
+  const sessionEvent = (sessionId: string, agent: string | null, database: string, outcome: string, error: string | null) =>
+    audit ? appendAuditEvent(audit, 'pg.session', { actor: agent, subject: sessionId, data: { sessionId, database, outcome, error } }) : Promise.resolve(0);
+  const agents = new Map<string, { agent: string | null; database: string }>();
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
     const batches = [...pending].filter(([, statements]) => statements.length > 0);
     pending.clear();
-    if (batches.length === 0) return flushing;
+    if (batches.length === 0) {
+      if (unbound.length === 0) return flushing;
+      flushing = flushing.then(bindPending).then(
+        () => {
+          failure = null;
+        },
+        (error: unknown) => {
+          failure = storeFailure(error);
+          timer ??= setTimeout(() => void flush(), RETRY_DELAY_MS);
+        },
+      );
+      return flushing;
+    }
     const rows = batches.map(([sessionId, statements]) => ({
       sessionId,
       firstSeq: statements[0]!.seq,
@@ -59,18 +98,22 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
     }));
     flushing = flushing
       .then(() => db.insert(tables.dbStatementBatches).values(rows))
+      .then(() => {
+        // Stored, so from here a failure must not store them twice: the chain binding is retried alone.
+        unbound.push(...rows);
+        return bindPending();
+      })
       .then(
         () => {
           failure = null;
         },
         (error: unknown) => {
-          failure = new PortcullisError('STORE_UNAVAILABLE', 'the gateway cannot record statements right now, so it runs none', {
-            hint: 'retry in a moment; an administrator can check the store',
-            cause: error,
-          });
-          log.error({ err: error, lost: rows.length }, 'recording database statements failed');
+          failure = storeFailure(error);
+          log.error({ err: error, batches: rows.length }, 'recording database statements failed');
           // Kept for the next attempt: the trail must not lose what already ran.
-          for (const row of rows) pending.set(row.sessionId, [...row.statements, ...(pending.get(row.sessionId) ?? [])]);
+          for (const row of rows) {
+            if (!unbound.includes(row)) pending.set(row.sessionId, [...row.statements, ...(pending.get(row.sessionId) ?? [])]);
+          }
           // No statement runs while this fails, so nothing else would trigger the next attempt.
           timer ??= setTimeout(() => void flush(), RETRY_DELAY_MS);
         },
@@ -90,6 +133,8 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
         outcome: refusal ? 'denied' : 'in_progress',
         error: refusal ? `${refusal.sqlstate} ${refusal.message}` : null,
       });
+      await sessionEvent(id, session.agent, session.database, refusal ? 'denied' : 'in_progress', refusal ? `${refusal.sqlstate} ${refusal.message}` : null);
+      if (!refusal) agents.set(id, { agent: session.agent, database: session.database });
       return id;
     },
 
@@ -114,6 +159,9 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
         .update(tables.dbSessions)
         .set({ endedAt: clock.now(), outcome: end.outcome, error: end.error, bytesIn: end.bytesIn, bytesOut: end.bytesOut })
         .where(eq(tables.dbSessions.id, sessionId));
+      const opened = agents.get(sessionId);
+      agents.delete(sessionId);
+      if (opened) await sessionEvent(sessionId, opened.agent, opened.database, end.outcome, end.error);
     },
 
     failure: () => failure,
@@ -141,6 +189,13 @@ export function createDbSessionLog(db: Database, clock: Clock, log: Logger): DbS
       return { session, statements: batches.flatMap((batch) => batch.statements.map(expand)) };
     },
   };
+}
+
+function storeFailure(cause: unknown): PortcullisError {
+  return new PortcullisError('STORE_UNAVAILABLE', 'the gateway cannot record statements right now, so it runs none', {
+    hint: 'retry in a moment; an administrator can check the store',
+    cause,
+  });
 }
 
 /**

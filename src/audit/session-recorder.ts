@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { newId, type Clock } from '../clock.ts';
 import { PortcullisError } from '../errors.ts';
 import { tables, type Database, type RequestOutcome } from '../store/index.ts';
+import { appendAuditEvent, recordSha256, type AuditAppender } from './events.ts';
 
 export interface SessionStart {
   kind: 'git';
@@ -64,7 +65,7 @@ export interface SessionFilter {
 }
 
 /** Recording fails closed: callers refuse the operation when the store cannot take the record. */
-export function createSessionRecorder(db: Database, clock: Clock): SessionRecorder {
+export function createSessionRecorder(db: Database, clock: Clock, audit?: AuditAppender): SessionRecorder {
   return {
     async startSession(start) {
       const id = newId(clock);
@@ -91,12 +92,20 @@ export function createSessionRecorder(db: Database, clock: Clock): SessionRecord
     },
 
     async finishRequest(requestId, end) {
-      await guard(() =>
+      const [finished] = await guard(() =>
         db
           .update(tables.sessionRequests)
           .set(end)
-          .where(eq(tables.sessionRequests.id, requestId)),
+          .where(eq(tables.sessionRequests.id, requestId))
+          .returning({ sessionId: tables.sessionRequests.sessionId, endpoint: tables.sessionRequests.endpoint }),
       );
+      if (audit && finished) {
+        await appendAuditEvent(audit, 'git.request', {
+          actor: null,
+          subject: finished.sessionId,
+          data: { sessionId: finished.sessionId, requestId, endpoint: finished.endpoint, outcome: end.outcome, httpStatus: end.httpStatus, detailsSha256: recordSha256(end.details) },
+        });
+      }
     },
 
     async listSessions(filter) {

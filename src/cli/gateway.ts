@@ -15,6 +15,7 @@ import { createPgProxy, createSessionServiceFactory, loadSqlParser, pgTlsContext
 import { createSecretScannerPool } from '../scan/index.ts';
 import { loadOrCreateKey } from './key-file.ts';
 import { openStore, storeTargetFrom } from '../store/index.ts';
+import { createAuditLog, loadOrCreateSigningKey } from '../audit/chain-store/index.ts';
 
 export interface Gateway {
   deps: GatewayDeps;
@@ -35,13 +36,25 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const githubSettings = resolveGitHubAppSettings(config.github, env);
   // In place, so every reader of the config (the serve banner too) sees the app's `github` remote.
   if (githubSettings) config.remotes = remotesWithGitHubApp(config.remotes, githubSettings);
+  // The audit chain's checkpoint key, created (0600) on first start; read before the store opens.
+  const auditKey = await loadOrCreateSigningKey(auditSigningKeyPath(config));
   const store = await openStore(storeTargetFrom(env, config.dataDir));
   const oidc = config.identity.oidc.length > 0 ? createOidcVerifier(config.identity.oidc, { now: () => clock.now() }) : null;
   const authenticator = createAuthenticator({ db: store.db, clock, oidc });
-  const recorder = createSessionRecorder(store.db, clock);
+  // The tamper-evident audit chain, first: the git recorder, the approval store and the database
+  // session log append to it, and a failed append fails their write (fail closed).
+  const audit = createAuditLog(store.db, clock, {
+    signingKey: auditKey.privateKey,
+    publicKey: auditKey.publicKey,
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointIntervalMs: config.audit.checkpointIntervalMs,
+    ...(config.audit.retainDays !== undefined ? { retainDays: config.audit.retainDays } : {}),
+    log,
+  });
+  const recorder = createSessionRecorder(store.db, clock, audit);
   const metrics = createMetrics();
   const { policy, source: policySource } = await loadPolicy(config.policy);
-  const approvals = createApprovalStore(store.db, clock);
+  const approvals = createApprovalStore(store.db, clock, audit);
   const github = githubSettings
     ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, approvals, timeoutMs: config.limits.upstreamTimeoutMs }).catch(async (error: unknown) => {
         await store.close();
@@ -90,7 +103,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
     log,
   });
   github?.useHoldDecisions(holds);
-  const dbSessions = createDbSessionLog(store.db, clock, log);
+  const dbSessions = createDbSessionLog(store.db, clock, log, audit);
   const sessionServices =
     config.databases.length > 0
       ? createSessionServiceFactory({
@@ -121,7 +134,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
         },
       })
     : null;
-  const deps: GatewayDeps = { config, store, authenticator, recorder, dbSessions, metrics, git, approvals, holds: routeSqlDecisions(holds, approvals, clock), policy, policySource, github, log, clock };
+  const deps: GatewayDeps = { config, store, authenticator, recorder, dbSessions, metrics, git, approvals, holds: routeSqlDecisions(holds, approvals, clock), policy, policySource, github, log, clock, audit };
   return {
     deps,
     app: createHttpApp(deps),
@@ -134,6 +147,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
       await dbSessions.flush().catch(() => undefined);
       await sessionServices?.close();
       await scanner.close();
+      await audit.close().catch(() => undefined);
       await store.close();
     },
   };
@@ -155,6 +169,11 @@ function routeSqlDecisions(git: HoldDecisions, approvals: ApprovalStore, clock: 
     },
     expireDue: () => git.expireDue(),
   };
+}
+
+/** `audit.signingKey`, or <dataDir>/audit-signing-key.pem. */
+export function auditSigningKeyPath(config: Config): string {
+  return config.audit.signingKey ?? path.join(config.dataDir, 'audit-signing-key.pem');
 }
 
 /** The admin socket of a running gateway: file permissions are its access control (like docker.sock). */

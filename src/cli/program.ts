@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, type Config, type LoadedConfig } from '../config/index.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerApprovalCommands } from './approvals.ts';
 import { registerGitHubCommands } from './github.ts';
 import { registerAgentCommands } from './agent.ts';
@@ -31,5 +32,6 @@ export function createProgram(): Command {
   registerApprovalCommands(program, loader);
   registerGitHubCommands(program, loader);
   registerScanCommand(program);
+  registerAuditCommands(program, loader);
   return program;
 }

@@ -101,5 +101,6 @@ function resolvePaths(config: Config, base: string): Config {
     : config.github;
   const pgTls = config.listen.pgTls && { cert: path.resolve(base, config.listen.pgTls.cert), key: path.resolve(base, config.listen.pgTls.key) };
   const listen = pgTls ? { ...config.listen, pgTls } : config.listen;
-  return { ...config, listen, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy), ...(github ? { github } : {}) };
+  const audit = config.audit.signingKey ? { ...config.audit, signingKey: path.resolve(base, config.audit.signingKey) } : config.audit;
+  return { ...config, listen, audit, dataDir: path.resolve(base, config.dataDir), policy: path.resolve(base, config.policy), ...(github ? { github } : {}) };
 }

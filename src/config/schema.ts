@@ -128,6 +128,20 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The tamper-evident audit trail (src/audit/chain-store/). */
+    audit: z
+      .object({
+        /** Ed25519 private key (PEM), relative to the config file; default <dataDir>/audit-signing-key.pem, generated (0600) on first start. */
+        signingKey: z.string().min(1).optional(),
+        /** A signed checkpoint after this many events... */
+        checkpointEvery: z.number().int().positive().default(1000),
+        /** ...or after this long, whichever comes first (only when events were appended). */
+        checkpointIntervalMs: z.number().int().positive().default(60_000),
+        /** Events older than this are pruned, whole checkpointed segments only; unset keeps everything. */
+        retainDays: z.number().positive().optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -6,6 +6,7 @@ import { addAgent, credentialFromAuthorization, issueAdminToken, listAgents, par
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
 import { githubApiRoutes } from '../github/index.ts';
 import { approvalRoutes } from './approval-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { renderApiError } from './errors.ts';
 import { parseBody } from './parse-body.ts';
 import { summarizeDbSession } from '../audit/index.ts';
@@ -100,6 +101,7 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   api.route('/', approvalRoutes(deps));
+  api.route('/', auditRoutes(deps));
   api.route('/github', githubApiRoutes(deps));
   return api;
 }

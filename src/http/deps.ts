@@ -8,6 +8,7 @@ import type { GitProxy, HoldDecisions } from '../git/index.ts';
 import type { GitHubApp } from '../github/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import type { Store } from '../store/index.ts';
+import type { AuditLog } from '../audit/chain-store/index.ts';
 
 /** Everything the HTTP surface needs, built once by the CLI (Teleport's EngineConfig idea). */
 export interface GatewayDeps {
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   github: GitHubApp | null;
   log: Logger;
   clock: Clock;
+  /** The tamper-evident audit chain (src/audit/chain-store/): append events, verify, export. */
+  audit: AuditLog;
 }
 
 /** Hono context variables and bindings. `controlSocket` marks requests from the local admin socket. */

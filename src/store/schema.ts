@@ -368,3 +368,39 @@ export const dbStatementBatches = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.firstSeq] })],
 );
+
+/**
+ * The tamper-evident audit trail (src/audit/chain-store/): one hash chain of events. `data` holds
+ * the event's data as hashed (normalised first, so the jsonb round trip gives the same values back;
+ * jsonb reorders keys, which the canonical form the hash is computed from does not care about).
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    type: text('type').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    actor: text('actor'),
+    subject: text('subject'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_events_type_at_idx').on(t.type, t.at), index('audit_events_at_idx').on(t.at)],
+);
+
+/** Signed checkpoints: an Ed25519 signature over an event's seq and hash. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  hash: text('hash').notNull(),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  keyId: text('key_id').notNull(),
+  signature: text('signature').notNull(),
+});
+
+/** The chain's head, one row (id 1): appenders lock it, so the chain never forks nor has gaps. */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});

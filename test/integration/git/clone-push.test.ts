@@ -222,6 +222,19 @@ describe('the record', () => {
     for (const token of Object.values(tokens)) expect(text).not.toContain(token);
   });
 
+  it('binds every finished git request into the audit chain by the sha256 of its recorded details', async () => {
+    const verify = await gateway.cli(['audit', 'verify']);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^audit chain intact: \d+ events/);
+    const exported = await gateway.cli(['audit', 'export', '--format', 'jsonl']);
+    const events = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; type?: string; data?: { endpoint?: string; outcome?: string; detailsSha256?: string } });
+    const requests = events.filter((event) => event.kind === 'event' && event.type === 'git.request');
+    expect(requests.map((event) => event.data?.endpoint)).toEqual(expect.arrayContaining(['info/refs', 'git-upload-pack', 'git-receive-pack']));
+    expect(requests.every((event) => /^[0-9a-f]{64}$/.test(event.data?.detailsSha256 ?? ''))).toBe(true);
+    expect(requests.some((event) => event.data?.outcome === 'denied')).toBe(true);
+    for (const token of Object.values(tokens)) expect(exported.stdout).not.toContain(token);
+  });
+
   it('exposes health and Prometheus metrics', async () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toMatchObject({ status: 'ok' });
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();

@@ -187,5 +187,17 @@ describe('PostgreSQL proxy: clients and protocols', () => {
     expect(Number(/portcullis_db_statements_total\{database="app",verdict="block"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     expect(Number(/portcullis_db_statements_total\{database="app",verdict="allow"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(5);
     expect(metrics).toMatch(/^portcullis_db_connections \d+$/m);
+
+    // The statements are bound into the tamper-evident chain, which verifies.
+    const verify = await fx.gateway.cli(['audit', 'verify']);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^audit chain intact: \d+ events/);
+    const exported = await fx.gateway.cli(['audit', 'export', '--format', 'jsonl']);
+    const events = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; type?: string; subject?: string; data?: { blocked?: number } });
+    const batches = events.filter((event) => event.kind === 'event' && event.type === 'pg.statements' && event.subject === session!.id);
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.reduce((sum, batch) => sum + (batch.data?.blocked ?? 0), 0)).toBe(1);
+    expect(events.some((event) => event.type === 'pg.session' && event.subject === session!.id)).toBe(true);
   });
 });

@@ -54,6 +54,7 @@ describe('loadConfig: which file', () => {
       policy: path.join(dir, 'rules', 'policy.yml'),
       remotes: [{ name: 'github', url: 'https://github.com' }],
       databases: [],
+      audit: { checkpointEvery: 1000, checkpointIntervalMs: 60_000 },
       identity: { oidc: [] },
       limits: {
         upstreamTimeoutMs: 30_000,
