@@ -33,6 +33,16 @@ export const AUDIT_EVENTS = {
     data: z.object({ approvalId: z.string(), event: z.string(), details: z.record(z.string(), z.unknown()) }).strict(),
     example: { approvalId: 'k3m9x2pq7r', event: 'approve', details: { comment: 'reviewed' } },
   },
+  'token.issued': {
+    summary: 'an agent or admin token issued (its sha256 only, never the token)',
+    data: z.object({ kind: z.enum(['agent', 'admin']), tokenSha256: sha256, expiresAt: z.string().nullable(), scopes: z.record(z.string(), z.array(z.string())) }).strict(),
+    example: { kind: 'agent', tokenSha256: 'c'.repeat(64), expiresAt: null, scopes: { read: ['github/acme/*'], write: [], db: ['app'], dbRead: [] } },
+  },
+  'token.revoked': {
+    summary: "an agent's token revoked",
+    data: z.object({ kind: z.enum(['agent', 'admin']) }).strict(),
+    example: { kind: 'agent' },
+  },
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { summarizeGitSession } from '../git/index.ts';
-import { addAgent, credentialFromAuthorization, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
+import { addAgent, credentialFromAuthorization, hashToken, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
 import { githubApiRoutes } from '../github/index.ts';
 import { approvalRoutes } from './approval-routes.ts';
@@ -10,6 +10,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { renderApiError } from './errors.ts';
 import { parseBody } from './parse-body.ts';
 import { summarizeDbSession } from '../audit/index.ts';
+import { appendAuditEvent } from '../audit/events.ts';
 
 const agentBody = z
   .object({
@@ -86,16 +87,35 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       db: body.db,
       dbRead: body.dbRead,
     });
+    await appendAuditEvent(deps.audit, 'token.issued', {
+      actor: adminActor(c.env),
+      subject: result.agent.name,
+      data: {
+        kind: 'agent',
+        tokenSha256: hashToken(result.token),
+        expiresAt: result.agent.expiresAt,
+        scopes: { read: result.agent.read, write: result.agent.write, db: result.agent.db, dbRead: result.agent.dbRead },
+      },
+    });
     return c.json(result, 201);
   });
 
-  api.delete('/agents/:name', async (c) => c.json({ agent: await revokeAgent(db, deps.clock, c.req.param('name')) }));
+  api.delete('/agents/:name', async (c) => {
+    const agent = await revokeAgent(db, deps.clock, c.req.param('name'));
+    await appendAuditEvent(deps.audit, 'token.revoked', { actor: adminActor(c.env), subject: agent.name, data: { kind: 'agent' } });
+    return c.json({ agent });
+  });
 
   api.post('/admin-tokens', async (c) => {
     const body = parseBody(adminTokenBody, await c.req.json().catch(() => ({})));
     const result = await issueAdminToken(db, deps.clock, {
       label: body.label,
       expiresInMs: body.expires ? parseDuration(body.expires) : undefined,
+    });
+    await appendAuditEvent(deps.audit, 'token.issued', {
+      actor: adminActor(c.env),
+      subject: body.label ?? 'admin',
+      data: { kind: 'admin', tokenSha256: hashToken(result.token), expiresAt: result.expiresAt, scopes: {} },
     });
     return c.json(result, 201);
   });
@@ -104,4 +124,9 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   api.route('/', auditRoutes(deps));
   api.route('/github', githubApiRoutes(deps));
   return api;
+}
+
+/** Who acted, as far as the gateway knows: the local CLI (control socket or in-process) or a holder of an admin token. */
+function adminActor(env: GatewayEnv['Bindings'] | undefined): string {
+  return env?.controlSocket ? 'admin (local CLI)' : 'admin (token)';
 }

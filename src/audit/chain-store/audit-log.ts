@@ -21,6 +21,7 @@ import {
   type VerifyResult,
 } from '../chain/index.ts';
 import { normaliseBody } from './normalise.ts';
+import { verifyBindings } from '../bindings.ts';
 
 export type AppendInput = Omit<AuditEventBody, 'at' | 'actor' | 'subject' | 'data'> & {
   at?: Date;
@@ -343,7 +344,10 @@ export function createAuditLog(db: Database, clock: Clock, options: AuditLogOpti
         problem: { kind: 'deleted', seq: result.lastSeq + 1, message: `event ${result.lastSeq + 1} was deleted: the chain ends at event ${result.lastSeq} but the audit head is at event ${head.seq}` },
       };
     }
-    return result;
+    if (!result.ok) return result;
+    // An intact chain vouches for the bindings; the records they bind must still match them.
+    const bindings = await verifyBindings(db, from);
+    return bindings.problem ? { ...result, ok: false, problem: bindings.problem } : result;
   }
 
   async function prunedThrough(seq: number): Promise<boolean> {

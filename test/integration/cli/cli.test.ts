@@ -167,6 +167,15 @@ describe('while the gateway runs (through its control socket)', () => {
     expect(rows[0]).toMatch(/^NAME\s+STATUS\s+READ\s+WRITE\s+DATABASES\s+EXPIRES\s+CREATED$/);
     expect(rows.find((row) => row.startsWith('ci-bot '))).toMatch(/^ci-bot\s+active\s+local\/acme\/\*\s+-\s+-\s+never\s/);
     expect(rows.find((row) => row.startsWith('retired '))).toMatch(/^retired\s+revoked\s+-\s+local\/acme\/app\s+-\s+never\s/);
+
+    // Issuing and revoking are on the tamper-evident trail: the token's sha256, never the token.
+    const exported = await cli(['audit', 'export', '--format', 'jsonl']);
+    const events = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type?: string; subject?: string; actor?: string; data?: { tokenSha256?: string } });
+    const issued = events.find((event) => event.type === 'token.issued' && event.subject === 'retired');
+    expect(issued?.data?.tokenSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(issued?.actor).toBe('admin (local CLI)');
+    expect(events.some((event) => event.type === 'token.revoked' && event.subject === 'retired')).toBe(true);
+    expect(exported.stdout).not.toMatch(/pcl_agent_/);
   });
 
   it('admin token --json prints a token the REST API accepts; sessions show of an unknown id is a clear error', async () => {
