@@ -75,6 +75,8 @@ export function registerSessionCommands(program: Command, loadConfig: ConfigLoad
           describeDetails(r.details),
         ]),
       ]);
+      const pushes = result.requests.map((request) => describePush(request.details)).filter((lines) => lines.length > 0);
+      if (pushes.length > 0) process.stdout.write(['', 'push:', ...pushes.flat()].join('\n') + '\n');
     });
 }
 
@@ -87,6 +89,30 @@ function describeDetails(details: Record<string, unknown>): string {
   if (typeof details.haveCount === 'number' && details.haveCount > 0) parts.push(`haves=${details.haveCount}`);
   if (typeof details.refUpdateCount === 'number') parts.push(`ref updates=${details.refUpdateCount}`);
   return parts.join(' ');
+}
+
+interface PushDetails {
+  decisions?: Array<{ ref: string; verdict: string; rule: string; reason: string }>;
+  commitsByRef?: Record<string, { commits?: string[]; changedPaths?: string[] }>;
+  findings?: Array<{ ruleId: string; path: string; line: number; commit: string; preview: string }>;
+  approvals?: string[];
+}
+
+/** What a push asked and what became of each ref: decision, commits, changed files, findings (redacted), holds. */
+function describePush(details: Record<string, unknown>): string[] {
+  const push = details as PushDetails;
+  if (!push.decisions?.length) return [];
+  const lines: string[] = [];
+  for (const decision of push.decisions) {
+    const verdict = decision.verdict === 'allow' ? 'allowed' : decision.verdict === 'block' ? 'BLOCKED' : 'HELD';
+    lines.push(`  ${decision.ref}: ${verdict} (${decision.rule}) ${decision.reason}`);
+    const summary = push.commitsByRef?.[decision.ref];
+    if (summary?.commits?.length) lines.push(`    commits  ${summary.commits.map((sha) => sha.slice(0, 12)).join(' ')}`);
+    if (summary?.changedPaths?.length) lines.push(`    files    ${summary.changedPaths.slice(0, 20).join(' ')}${summary.changedPaths.length > 20 ? ` (+${summary.changedPaths.length - 20} more)` : ''}`);
+  }
+  for (const finding of push.findings ?? []) lines.push(`  secret   ${finding.ruleId} in ${finding.path}:${finding.line} @ ${finding.commit.slice(0, 12)}: ${finding.preview}`);
+  if (push.approvals?.length) lines.push(`  holds    ${push.approvals.join(' ')} (portcullis approvals list)`);
+  return lines;
 }
 
 /** A database session as a replay: every statement in order with its verdict, time, rows and masking. */

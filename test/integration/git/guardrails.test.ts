@@ -161,6 +161,12 @@ describe('blocks', () => {
     expect(shown.stdout).toContain('"ruleId"');
     expect(shown.stdout).not.toContain(FAKE_AWS_SECRET);
     expect(shown.stdout).not.toContain(FAKE_AWS_KEY);
+    const replay = await gateway.cli(['sessions', 'show', session.id]);
+    expect(replay.stdout).toMatch(/refs\/heads\/feature\/leak: BLOCKED \(git\.secrets\)/);
+    expect(replay.stdout).toMatch(new RegExp(`commits +${shas[1]!.slice(0, 12)} ${shas[0]!.slice(0, 12)}|commits +${shas[0]!.slice(0, 12)} ${shas[1]!.slice(0, 12)}`));
+    expect(replay.stdout).toMatch(/secret +[\w.-]+ in config\/app\.env:\d @ /);
+    expect(replay.stdout).not.toContain(FAKE_AWS_SECRET);
+    expect(replay.stdout).not.toContain(FAKE_AWS_KEY);
   });
 
   it('blocks force-push and deletion of main, allows both on a feature branch', async () => {
