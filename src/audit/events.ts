@@ -33,6 +33,13 @@ export const AUDIT_EVENTS = {
     data: z.object({ approvalId: z.string(), event: z.string(), details: z.record(z.string(), z.unknown()) }).strict(),
     example: { approvalId: 'k3m9x2pq7r', event: 'approve', details: { comment: 'reviewed' } },
   },
+  'webhook.received': {
+    summary: 'a delivery to the GitHub App webhook endpoint, signed or not, and what became of it',
+    data: z
+      .object({ deliveryId: z.string().nullable(), event: z.string().nullable(), action: z.string().nullable(), installationId: z.number().nullable(), outcome: z.string() })
+      .strict(),
+    example: { deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', event: 'check_run', action: 'requested_action', installationId: 4242, outcome: 'processed' },
+  },
   'token.issued': {
     summary: 'an agent or admin token issued (its sha256 only, never the token)',
     data: z.object({ kind: z.enum(['agent', 'admin']), tokenSha256: sha256, expiresAt: z.string().nullable(), scopes: z.record(z.string(), z.array(z.string())) }).strict(),

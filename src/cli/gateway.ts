@@ -56,7 +56,7 @@ export async function buildGateway(config: Config, options: { env?: NodeJS.Proce
   const { policy, source: policySource } = await loadPolicy(config.policy);
   const approvals = createApprovalStore(store.db, clock, audit);
   const github = githubSettings
-    ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, approvals, timeoutMs: config.limits.upstreamTimeoutMs }).catch(async (error: unknown) => {
+    ? await createGitHubApp(githubSettings, { db: store.db, clock, log, fallback: configuredCredentials, approvals, timeoutMs: config.limits.upstreamTimeoutMs, audit }).catch(async (error: unknown) => {
         await store.close();
         throw error;
       })

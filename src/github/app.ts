@@ -12,6 +12,7 @@ import { createGitHubHoldRecords, type GitHubHoldRecords } from './hold-records.
 import { createGitHubHolds } from './holds-on-github.ts';
 import { createRepoClients } from './repo-clients.ts';
 import { createDeliveryLog, type DeliveryLog, type WebhookOutcome } from './deliveries.ts';
+import type { AuditAppender } from '../audit/events.ts';
 import { createGitHubCredentials, type GitHubCredentials } from './installation-credentials.ts';
 import { registerInstallationHandlers } from './installation-handlers.ts';
 import { createInstallationStore, type InstallationStore } from './installations.ts';
@@ -62,6 +63,8 @@ export interface GitHubAppDeps {
   approvals: ApprovalStore;
   /** Each GitHub API call must be answered within this. */
   timeoutMs: number;
+  /** The tamper-evident trail every webhook delivery is appended to. */
+  audit: AuditAppender;
 }
 
 export async function createGitHubApp(settings: GitHubAppSettings, deps: GitHubAppDeps): Promise<GitHubApp> {
@@ -78,7 +81,7 @@ export async function createGitHubApp(settings: GitHubAppSettings, deps: GitHubA
   const api = createGitHubAppApi(appOctokit, { timeoutMs: deps.timeoutMs });
   const credentials = createGitHubCredentials({ api, clock: deps.clock, log, fallback: deps.fallback, apiUrl: settings.apiUrl });
   const installations = createInstallationStore(deps.db, deps.clock);
-  const deliveries = createDeliveryLog(deps.db, deps.clock);
+  const deliveries = createDeliveryLog(deps.db, deps.clock, deps.audit);
   const clients = createRepoClients({ appOctokit, apiUrl: settings.apiUrl, clock: deps.clock, log, timeoutMs: deps.timeoutMs });
   registerInstallationHandlers(probot, {
     installations,

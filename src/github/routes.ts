@@ -42,7 +42,7 @@ export function githubApiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   api.get('/installations', async (c) => {
     // The tables outlive a configuration change: what was recorded is shown either way.
     const installations = deps.github?.installations ?? createInstallationStore(deps.store.db, deps.clock);
-    const deliveries = deps.github?.deliveries ?? createDeliveryLog(deps.store.db, deps.clock);
+    const deliveries = deps.github?.deliveries ?? createDeliveryLog(deps.store.db, deps.clock, deps.audit);
     return c.json({
       configured: deps.github !== null,
       app: deps.github ? deps.github.settings : null,

@@ -252,6 +252,11 @@ describe.each(setups)('GitHub App, $name', ({ start }) => {
     for (const attempt of [forged, unsigned]) {
       expect(json.recentDeliveries.find((d) => d.deliveryId === attempt.deliveryId)).toMatchObject({ outcome: 'signature_invalid', action: null, sourceAddress: '127.0.0.1' });
     }
+    // Forged deliveries are on the tamper-evident trail too, as received.
+    const trail = (await setup.gateway.cli(['audit', 'export', '--format', 'jsonl'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { type?: string; subject?: string; data?: { outcome?: string } });
+    for (const attempt of [forged, unsigned]) {
+      expect(trail.find((event) => event.type === 'webhook.received' && event.subject === attempt.deliveryId)?.data?.outcome).toBe('signature_invalid');
+    }
   });
 });
 
