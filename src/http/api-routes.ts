@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import { summarizeGitSession } from '../git/index.ts';
 import { addAgent, credentialFromAuthorization, hashToken, issueAdminToken, listAgents, parseDuration, revokeAgent } from '../identity/index.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
@@ -8,23 +7,13 @@ import { githubApiRoutes } from '../github/index.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { renderApiError } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
 import { parseBody } from './parse-body.ts';
+import { adminTokenBody, agentBody } from './request-bodies.ts';
 import { summarizeDbSession } from '../audit/index.ts';
 import { appendAuditEvent } from '../audit/events.ts';
 
-const agentBody = z
-  .object({
-    name: z.string().min(1),
-    read: z.array(z.string()).default([]),
-    write: z.array(z.string()).default([]),
-    expires: z.string().optional(),
-    githubLogin: z.string().min(1).optional(),
-    db: z.array(z.string()).default([]),
-    dbRead: z.array(z.string()).default([]),
-  })
-  .strict();
 
-const adminTokenBody = z.object({ label: z.string().max(100).optional(), expires: z.string().optional() }).strict();
 
 /** REST API under /api/v1, admin token required (or the local control socket). */
 export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
@@ -46,6 +35,8 @@ export function apiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   // Git and database sessions in one list, newest first; `kind` (git | database) and the filters narrow it.
+  api.get('/openapi.json', (c) => c.json(openApiDocument()));
+
   api.get('/sessions', async (c) => {
     const limitText = c.req.query('limit');
     const limit = limitText ? Number.parseInt(limitText, 10) || 50 : 50;

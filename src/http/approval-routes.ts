@@ -1,19 +1,9 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { parseDuration } from '../identity/index.ts';
 import type { GatewayDeps, GatewayEnv } from './deps.ts';
 import { parseBody } from './parse-body.ts';
+import { decisionBody, grantBody } from './request-bodies.ts';
 
-const decisionBody = z.object({ reviewer: z.string().min(1).max(200), comment: z.string().max(2000).optional() }).strict();
-const grantBody = z
-  .object({
-    agent: z.string().min(1),
-    ref: z.string().min(1),
-    repo: z.string().min(1).default('*/*/*'),
-    for: z.string().min(1),
-    grantedBy: z.string().min(1).max(200),
-  })
-  .strict();
 
 /** Approvals: the same store and the same applier behind the CLI, the console and the GitHub app. */
 export function approvalRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
