@@ -9,17 +9,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import postgres from 'postgres';
 import { createAuditLog, loadOrCreateSigningKey, type AuditLog, type SigningKey } from '../src/audit/chain-store/index.ts';
 import { openStore, type Store, type StoreTarget } from '../src/store/index.ts';
+import { createTestDatabase, postgresAvailable, TEST_PG_ADMIN_URL } from '../test/helpers/postgres.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const eventsPerRun = Number(args.get('events') ?? 20_000);
 const verifyEvents = Number(args.get('verify-events') ?? 200_000);
-const adminUrl = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const clock = { now: () => new Date() };
 
@@ -67,18 +65,6 @@ async function run(name: string, target: StoreTarget, key: SigningKey): Promise<
   }
 }
 
-async function postgresUp(): Promise<boolean> {
-  const sql = postgres(adminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
 const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-bench-audit-'));
 const key = await loadOrCreateSigningKey(path.join(dir, 'audit-signing-key.pem'));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -86,21 +72,16 @@ const results: Array<{ name: string; one: number; eight: number; verify: number;
 try {
   process.stderr.write('PGlite...\n');
   results.push({ name: 'PGlite', ...(await run('PGlite', { kind: 'pglite', dataDir: path.join(dir, 'pglite') }, key)) });
-  if (await postgresUp()) {
+  if (await postgresAvailable()) {
     process.stderr.write('PostgreSQL...\n');
-    const name = `portcullis_bench_audit_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
+    const database = await createTestDatabase();
     try {
-      results.push({ name: 'PostgreSQL', ...(await run('PostgreSQL', { kind: 'postgres', url: url.toString() }, key)) });
+      results.push({ name: 'PostgreSQL', ...(await run('PostgreSQL', { kind: 'postgres', url: database.url }, key)) });
     } finally {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end({ timeout: 5 });
+      await database.drop();
     }
   } else {
-    process.stderr.write(`PostgreSQL not reachable at ${adminUrl}: skipped\n`);
+    process.stderr.write(`PostgreSQL not reachable at ${TEST_PG_ADMIN_URL}: skipped\n`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -53,6 +53,8 @@ export interface ApprovalStore {
    * or returns null. The status lock in `apply` makes two sessions racing for it get one each at most.
    */
   consumeSqlApproval(agent: string, database: string, statementSha256: string, windowMs: number): Promise<StoredApproval | null>;
+  /** The same approval without using it up: a held statement may be prepared, each Bind then consumes one. */
+  unusedSqlApproval(agent: string, database: string, statementSha256: string, windowMs: number): Promise<StoredApproval | null>;
 }
 
 export function createApprovalStore(db: Database, clock: Clock, audit?: AuditAppender): ApprovalStore {
@@ -180,16 +182,25 @@ export function createApprovalStore(db: Database, clock: Clock, audit?: AuditApp
       return row ? fromRow(row) : null;
     },
 
+    async unusedSqlApproval(agent, database, statementSha256, windowMs) {
+      const [row] = await recentSqlApprovals(agent, database, statementSha256, windowMs);
+      return row ? fromRow(row) : null;
+    },
+
     async consumeSqlApproval(agent, database, statementSha256, windowMs) {
-      const since = new Date(clock.now().getTime() - windowMs);
-      const rows = await sqlHolds(agent, database, statementSha256, 'approved');
-      for (const row of rows) {
-        if (!row.decidedAt || row.decidedAt < since) continue;
+      for (const row of await recentSqlApprovals(agent, database, statementSha256, windowMs)) {
         const applied = await store.apply(row.id, { type: 'applied', at: clock.now() }).catch(() => null);
         if (applied) return applied;
       }
       return null;
     },
+  };
+
+  /** Approved and not yet used, decided within the window: oldest first. */
+  const recentSqlApprovals = async (agent: string, database: string, statementSha256: string, windowMs: number) => {
+    const since = clock.now().getTime() - windowMs;
+    const rows = await sqlHolds(agent, database, statementSha256, 'approved');
+    return rows.filter((row) => row.decidedAt !== null && row.decidedAt.getTime() >= since);
   };
 
   const sqlHolds = (agent: string, database: string, statementSha256: string, status: StoredApproval['status']) =>

@@ -272,7 +272,6 @@ export function startRelay(options: RelayOptions): Promise<RelayEnd> {
     const run = newRun('extended', decision, portal ? (portal.statement.decision.parts[0] ?? null) : null);
     if (portal) {
       run.parameters = portal.parameters;
-      run.part = { ...(portal.statement.decision.parts[0] ?? { kind: 'unknown', node: null }), text: portal.statement.text };
       if (!portal.fields && !portal.statement.fields) {
         // Without a Describe the gateway would not know the columns it has to mask: ask, and keep the answer.
         expected.push({ kind: 'describe-portal', portal, swallow: true });

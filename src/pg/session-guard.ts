@@ -104,17 +104,11 @@ export function createSessionGuard(deps: SessionGuardDeps): StatementGuard {
 
   const hold = async (text: string, analysis: Analysis, mode: 'run' | 'prepare'): Promise<StatementDecision> => {
     const digest = createHash('sha256').update(text).digest('hex');
-    const approved = mode === 'run' ? await deps.approvals.consumeSqlApproval(deps.agent, deps.database, digest, deps.approvalWindowMs) : await approvedUnused(digest);
+    const approved = mode === 'run' ? await deps.approvals.consumeSqlApproval(deps.agent, deps.database, digest, deps.approvalWindowMs) : await deps.approvals.unusedSqlApproval(deps.agent, deps.database, digest, deps.approvalWindowMs);
     if (approved) return allowed(analysis, approved.id);
     const approval = (await deps.approvals.pendingSqlHold(deps.agent, deps.database, digest)) ?? (await createHold(text, digest, analysis));
     if (deps.policy.holdMode === 'wait') return waitForDecision(text, analysis, approval, mode);
     return refused(analysis, heldRefusal(approval, analysis), approval.id);
-  };
-
-  const approvedUnused = async (digest: string): Promise<StoredApproval | null> => {
-    const since = deps.clock.now().getTime() - deps.approvalWindowMs;
-    const approvals = await deps.approvals.list({ status: 'approved', limit: 200 });
-    return approvals.find((a) => a.kind === 'sql' && a.agent === deps.agent && a.owner === deps.database && a.newOid === digest && (a.decidedAt?.getTime() ?? 0) >= since) ?? null;
   };
 
   const createHold = (text: string, digest: string, analysis: Analysis) =>
